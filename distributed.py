@@ -6,6 +6,8 @@ all-reduces gradients by hand.
 """
 
 import os
+import sys
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -19,6 +21,10 @@ def init_distributed(distributed_run: bool, dist_backend: str, dist_url: str, n_
     wins over the flags. NCCL needs CUDA, so on a machine without a GPU Gloo is used.
     """
     if not distributed_run:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise ValueError("launched as one of several processes (WORLD_SIZE="
+                             f"{os.environ['WORLD_SIZE']}) but distributed_run=False; "
+                             "add --hparams=distributed_run=True")
         return 0, 1, 0
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
@@ -60,3 +66,14 @@ def all_reduce_mean(value: torch.Tensor | float) -> float:
         tensor = tensor.cuda()
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return float(tensor) / dist.get_world_size()
+
+
+def redirect_output(path: Path) -> None:
+    """Send this process's stdout and stderr (Python's and C's) to a line-buffered file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(path, "a", buffering=1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    sys.stdout = sys.stderr = log

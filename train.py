@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
-from data_utils import TextMelCollate, TextMelLoader, check_filelist
+from data_utils import TextMelCollate, TextMelLoader, check_filelist, prepare_filelists
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
@@ -166,6 +166,8 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     cuda = torch.cuda.is_available() if device_name is None else device_name.startswith("cuda")
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
     main_process = distributed.is_main_process()
+    if not main_process:  # one console stays readable: ranks 1..N-1 write to files in the log directory
+        distributed.redirect_output(Path(log_directory) / f"rank_{rank}.log")
     torch.manual_seed(hparams.seed)
     np.random.seed(hparams.seed)
     random.seed(hparams.seed)
@@ -294,6 +296,10 @@ def main() -> None:
         parser.error("--device=cuda but no CUDA device is available")
     torch.backends.cudnn.enabled = hparams.cudnn_enabled
     torch.backends.cudnn.benchmark = hparams.cudnn_benchmark
+    ljspeech = Path(hparams.data_root or ".") / "LJSpeech-1.1"
+    if not Path(hparams.training_files).exists() and "ljs_audio_text" in hparams.training_files and ljspeech.is_dir():
+        print(f"Writing the LJ Speech filelists from {ljspeech}/metadata.csv")
+        prepare_filelists(ljspeech, Path(hparams.training_files).parent, "ljs", data_root=hparams.data_root)
     for filelist in (hparams.training_files, hparams.validation_files):
         check_filelist(filelist, hparams)  # every bad file or line in one error, before training starts
     if args.check_data:
