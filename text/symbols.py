@@ -9,19 +9,16 @@ _special = "-"
 _punctuation = "!'(),.:;? "
 _letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# CMUdict's valid phones (vowels with stress 0/1/2), in its own order.
-_vowels = ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
-_consonants_after = {
-    "AY": ["B", "CH", "D", "DH"],
-    "EY": ["F", "G", "HH"],
-    "IY": ["JH", "K", "L", "M", "N", "NG"],
-    "OY": ["P", "R", "S", "SH", "T", "TH"],
-    "UW": ["V", "W", "Y", "Z", "ZH"],
-}
-valid_arpabet: list[str] = []
-for _vowel in _vowels:
-    valid_arpabet += [_vowel, f"{_vowel}0", f"{_vowel}1", f"{_vowel}2"]
-    valid_arpabet += _consonants_after.get(_vowel, [])
+# CMUdict's 84 valid phones in its own order: vowels carry stress 0/1/2 or none.
+valid_arpabet: list[str] = [
+    "AA", "AA0", "AA1", "AA2", "AE", "AE0", "AE1", "AE2", "AH", "AH0", "AH1", "AH2",
+    "AO", "AO0", "AO1", "AO2", "AW", "AW0", "AW1", "AW2", "AY", "AY0", "AY1", "AY2",
+    "B", "CH", "D", "DH", "EH", "EH0", "EH1", "EH2", "ER", "ER0", "ER1", "ER2",
+    "EY", "EY0", "EY1", "EY2", "F", "G", "HH", "IH", "IH0", "IH1", "IH2",
+    "IY", "IY0", "IY1", "IY2", "JH", "K", "L", "M", "N", "NG",
+    "OW", "OW0", "OW1", "OW2", "OY", "OY0", "OY1", "OY2", "P", "R", "S", "SH", "T", "TH",
+    "UH", "UH0", "UH1", "UH2", "UW", "UW0", "UW1", "UW2", "V", "W", "Y", "Z", "ZH",
+]  # fmt: skip
 
 # "@" marks phones so that they never collide with letters ("@AA1" vs "A").
 _arpabet = ["@" + s for s in valid_arpabet]
