@@ -1,0 +1,384 @@
+"""Tacotron 2 (Shen et al. 2018, arXiv:1712.05884): model, loss and alignment metrics.
+
+Shapes: B batch, T_in text symbols, T_out mel frames, n_mels mel channels (80), r frames per decoder
+step (n_frames_per_step), S = T_out / r decoder steps, C channels of the layer at hand.
+"""
+
+import math
+import warnings
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from layers import ConvNorm, LinearNorm, lengths_to_mask
+
+
+class Prenet(nn.Module):
+    """2 x (linear without bias, ReLU, dropout 0.5): the decoder's input bottleneck (paper §2.2)."""
+
+    def __init__(self, in_dim: int, sizes: list[int]):
+        super().__init__()
+        in_sizes = [in_dim] + sizes[:-1]
+        self.layers = nn.ModuleList(LinearNorm(i, o, bias=False) for i, o in zip(in_sizes, sizes))
+        self.p_dropout = 0.5  # an attribute, not a constant, so tests can make the model deterministic
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (..., in_dim) -> (..., sizes[-1])."""
+        for linear in self.layers:
+            # paper §2.2: dropout in the pre-net also at inference, for output variation
+            x = F.dropout(F.relu(linear(x)), self.p_dropout, training=True)
+        return x
+
+
+class Postnet(nn.Module):
+    """n x (conv, batch norm), tanh on all but the last, dropout 0.5; predicts a residual (paper §2.2)."""
+
+    def __init__(self, n_mels: int, embedding_dim: int, kernel_size: int, n_convolutions: int):
+        super().__init__()
+        channels = [n_mels] + [embedding_dim] * (n_convolutions - 1) + [n_mels]
+        gains = ["tanh"] * (n_convolutions - 1) + ["linear"]
+        self.convolutions = nn.ModuleList(
+            nn.Sequential(ConvNorm(c_in, c_out, kernel_size, w_init_gain=gain), nn.BatchNorm1d(c_out))
+            for c_in, c_out, gain in zip(channels[:-1], channels[1:], gains)
+        )
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """x: (B, n_mels, T_out), mask (B, T_out) True on real frames or None -> residual (B, n_mels, T_out).
+        With a mask, padding is zeroed before every conv, as the convs' own zero padding is at an
+        utterance's end when it runs alone, so the last real frames do not depend on the batch."""
+        padding = None if mask is None else ~mask.unsqueeze(1)  # (B, 1, T_out)
+        last = len(self.convolutions) - 1
+        for i, conv in enumerate(self.convolutions):
+            x = conv(x if padding is None else x.masked_fill(padding, 0.0))
+            x = F.dropout(torch.tanh(x) if i < last else x, 0.5, self.training)
+        return x
+
+
+class Encoder(nn.Module):
+    """n x (conv, batch norm, ReLU, dropout 0.5) then a bidirectional LSTM (paper §2.2)."""
+
+    def __init__(self, n_convolutions: int, embedding_dim: int, kernel_size: int):
+        super().__init__()
+        self.convolutions = nn.ModuleList(
+            nn.Sequential(ConvNorm(embedding_dim, embedding_dim, kernel_size, w_init_gain="relu"),
+                          nn.BatchNorm1d(embedding_dim))
+            for _ in range(n_convolutions)
+        )
+        self.lstm = nn.LSTM(embedding_dim, embedding_dim // 2, batch_first=True, bidirectional=True)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """x: (B, C, T_in) embedded symbols, lengths: (B,) -> (B, T_in, C); one path for train and inference.
+        Padding is zeroed before every conv (as in Postnet): a batch encodes each text as it would alone."""
+        padding = ~lengths_to_mask(lengths, x.size(2)).unsqueeze(1)  # (B, 1, T_in)
+        for conv in self.convolutions:
+            x = F.dropout(F.relu(conv(x.masked_fill(padding, 0.0))), 0.5, self.training)
+        total_length = x.size(2)
+        x = x.transpose(1, 2)  # (B, T_in, C)
+        # packing keeps the backward LSTM from reading padding before an utterance's last symbol
+        x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        x, _ = self.lstm(x)
+        x, _ = pad_packed_sequence(x, batch_first=True, total_length=total_length)
+        return x
+
+
+class LocationLayer(nn.Module):
+    """Location features: conv over previous and cumulative attention weights, then a projection."""
+
+    def __init__(self, n_filters: int, kernel_size: int, attention_dim: int):
+        super().__init__()
+        self.location_conv = ConvNorm(2, n_filters, kernel_size, bias=False)
+        self.location_dense = LinearNorm(n_filters, attention_dim, bias=False, w_init_gain="tanh")
+
+    def forward(self, attention_weights_cat: Tensor) -> Tensor:
+        """attention_weights_cat: (B, 2, T_in) -> (B, T_in, attention_dim)."""
+        # location_conv's weights as one matmul over unfolded windows: at this size (2 channels, once per
+        # decoder step) conv1d's per-call set-up costs more on CPU than the arithmetic
+        conv = self.location_conv.conv
+        (kernel_size,), (padding,) = conv.kernel_size, conv.padding
+        B, _, T_in = attention_weights_cat.shape
+        windows = F.pad(attention_weights_cat, (padding, padding)).unfold(2, kernel_size, 1)  # (B,2,T_in,k)
+        windows = windows.transpose(1, 2).reshape(B, T_in, 2 * kernel_size)  # (B, T_in, 2 * k)
+        return self.location_dense(F.linear(windows, conv.weight.flatten(1)))  # (n_filters, 2 * k) weights
+
+
+class Attention(nn.Module):
+    """Location-sensitive attention (paper §2.2; Chorowski et al. 2015):
+    e_j = v^T tanh(W query + V memory_j + U f_j), f = conv([previous, cumulative] weights)."""
+
+    def __init__(self, attention_rnn_dim: int, embedding_dim: int, attention_dim: int,
+                 attention_location_n_filters: int, attention_location_kernel_size: int):
+        super().__init__()
+        self.query_layer = LinearNorm(attention_rnn_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.memory_layer = LinearNorm(embedding_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.v = LinearNorm(attention_dim, 1, bias=False)
+        self.location_layer = LocationLayer(attention_location_n_filters, attention_location_kernel_size,
+                                            attention_dim)
+
+    def forward(self, query: Tensor, memory: Tensor, processed_memory: Tensor,
+                attention_weights_cat: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """query (B, attention_rnn_dim), memory (B, T_in, C), processed_memory (B, T_in, attention_dim),
+        attention_weights_cat (B, 2, T_in), mask (B, T_in) True on real symbols or None
+        -> context (B, C), attention weights (B, T_in)."""
+        processed_query = self.query_layer(query).unsqueeze(1)  # (B, 1, attention_dim)
+        processed_location = self.location_layer(attention_weights_cat)
+        energies = self.v(torch.tanh(processed_query + processed_location + processed_memory)).squeeze(2)
+        if mask is not None:  # finfo.min, not -inf: finite in float16/bfloat16 too, and no NaN from inf-inf
+            energies = energies.masked_fill(~mask, torch.finfo(energies.dtype).min)
+        weights = F.softmax(energies.float(), dim=1).to(energies.dtype)  # float32 softmax: AMP-safe
+        context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, C)
+        return context, weights
+
+
+class DecoderState(NamedTuple):
+    attention_hidden: Tensor  # (B, attention_rnn_dim)
+    attention_cell: Tensor  # (B, attention_rnn_dim)
+    decoder_hidden: Tensor  # (B, decoder_rnn_dim)
+    decoder_cell: Tensor  # (B, decoder_rnn_dim)
+    attention_weights: Tensor  # (B, T_in)
+    attention_weights_cum: Tensor  # (B, T_in)
+    attention_context: Tensor  # (B, encoder_embedding_dim)
+
+
+class Decoder(nn.Module):
+    """Autoregressive decoder (paper §2.2): prenet -> attention LSTM -> attention -> decoder LSTM ->
+    r frames and one stop-token ("gate") logit per step.
+
+    With r > 1 (Tacotron 1's reduction factor), the next step reads the LAST of the r frames just
+    predicted, so the prenet takes n_mels inputs; at r = 1 this is the reference's n_mels * r = 80, so
+    its checkpoint loads unchanged.
+    """
+
+    def __init__(self, n_mel_channels: int, n_frames_per_step: int, encoder_embedding_dim: int,
+                 attention_dim: int, attention_rnn_dim: int, attention_location_n_filters: int,
+                 attention_location_kernel_size: int, decoder_rnn_dim: int, prenet_dim: int,
+                 max_decoder_steps: int, gate_threshold: float, p_attention_dropout: float,
+                 p_decoder_dropout: float):
+        super().__init__()
+        self.n_mel_channels = n_mel_channels
+        self.n_frames_per_step = n_frames_per_step
+        self.encoder_embedding_dim = encoder_embedding_dim
+        self.attention_rnn_dim = attention_rnn_dim
+        self.decoder_rnn_dim = decoder_rnn_dim
+        self.max_decoder_steps = max_decoder_steps  # mutable: inference reads it at each call
+        self.gate_threshold = gate_threshold  # float("inf") never stops: exactly max_decoder_steps steps
+        self.p_attention_dropout = p_attention_dropout
+        self.p_decoder_dropout = p_decoder_dropout
+
+        self.prenet = Prenet(n_mel_channels, [prenet_dim, prenet_dim])
+        self.attention_rnn = nn.LSTMCell(prenet_dim + encoder_embedding_dim, attention_rnn_dim)
+        self.attention_layer = Attention(attention_rnn_dim, encoder_embedding_dim, attention_dim,
+                                         attention_location_n_filters, attention_location_kernel_size)
+        self.decoder_rnn = nn.LSTMCell(attention_rnn_dim + encoder_embedding_dim, decoder_rnn_dim, bias=True)
+        self.linear_projection = LinearNorm(decoder_rnn_dim + encoder_embedding_dim,
+                                            n_mel_channels * n_frames_per_step)
+        self.gate_layer = LinearNorm(decoder_rnn_dim + encoder_embedding_dim, 1, w_init_gain="sigmoid")
+
+    def initial_state(self, memory: Tensor) -> DecoderState:
+        """memory: (B, T_in, C) -> all-zero state of its device and dtype."""
+        B, T_in, _ = memory.shape
+        attention = memory.new_zeros(B, self.attention_rnn_dim)
+        decoder = memory.new_zeros(B, self.decoder_rnn_dim)
+        weights = memory.new_zeros(B, T_in)
+        return DecoderState(attention, attention, decoder, decoder, weights, weights,
+                            memory.new_zeros(B, self.encoder_embedding_dim))
+
+    def step(self, frame: Tensor, state: DecoderState, memory: Tensor, processed_memory: Tensor,
+             mask: Tensor | None) -> tuple[Tensor, Tensor, DecoderState]:
+        """One decoder step: frame (B, prenet_dim) after the prenet -> mel (B, n_mels * r), gate (B, 1),
+        new state. memory (B, T_in, C), processed_memory (B, T_in, attention_dim), mask (B, T_in) or None."""
+        cell_input = torch.cat((frame, state.attention_context), dim=1)
+        attention_hidden, attention_cell = self.attention_rnn(
+            cell_input, (state.attention_hidden, state.attention_cell))
+        attention_hidden = F.dropout(attention_hidden, self.p_attention_dropout, self.training)
+
+        weights_cat = torch.stack((state.attention_weights, state.attention_weights_cum), dim=1)  # (B,2,T_in)
+        context, weights = self.attention_layer(attention_hidden, memory, processed_memory, weights_cat, mask)
+
+        decoder_input = torch.cat((attention_hidden, context), dim=1)
+        decoder_hidden, decoder_cell = self.decoder_rnn(
+            decoder_input, (state.decoder_hidden, state.decoder_cell))
+        decoder_hidden = F.dropout(decoder_hidden, self.p_decoder_dropout, self.training)
+
+        hidden_context = torch.cat((decoder_hidden, context), dim=1)  # (B, decoder_rnn_dim + C)
+        new_state = DecoderState(attention_hidden, attention_cell, decoder_hidden, decoder_cell,
+                                 weights, state.attention_weights_cum + weights, context)
+        return self.linear_projection(hidden_context), self.gate_layer(hidden_context), new_state
+
+    def _stack(self, mels: list[Tensor], gates: list[Tensor], alignments: list[Tensor]):
+        """Per-step lists -> mels (B, n_mels, S * r), gates (B, S), alignments (B, S, T_in)."""
+        mel = torch.stack(mels, dim=1)  # (B, S, n_mels * r)
+        mel = mel.view(mel.size(0), -1, self.n_mel_channels).transpose(1, 2)  # (B, n_mels, S * r)
+        return mel, torch.cat(gates, dim=1), torch.stack(alignments, dim=1)
+
+    def forward(self, memory: Tensor, mels: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Teacher forcing. memory (B, T_in, C), mels (B, n_mels, T_out) with T_out a multiple of r,
+        memory_lengths (B,) -> mels (B, n_mels, T_out), gate logits (B, S), alignments (B, S, T_in)."""
+        B, _, T_out = mels.shape
+        r = self.n_frames_per_step
+        if T_out % r:
+            raise ValueError(f"T_out={T_out} is not a multiple of n_frames_per_step={r}")
+        # step s reads the go frame (zeros) for s = 0, else the last frame of group s - 1
+        previous = mels[:, :, r - 1 : T_out - 1 : r]  # (B, n_mels, S - 1)
+        frames = torch.cat((mels.new_zeros(B, self.n_mel_channels, 1), previous), dim=2).permute(2, 0, 1)
+        frames = self.prenet(frames)  # (S, B, prenet_dim): all steps in one call, not one per step
+        processed_memory = self.attention_layer.memory_layer(memory)  # once, not per step
+        mask = lengths_to_mask(memory_lengths, memory.size(1))
+        state = self.initial_state(memory)
+        mel_outputs, gate_outputs, alignments = [], [], []
+        for frame in frames:
+            mel, gate, state = self.step(frame, state, memory, processed_memory, mask)
+            mel_outputs.append(mel)
+            gate_outputs.append(gate)
+            alignments.append(state.attention_weights)
+        return self._stack(mel_outputs, gate_outputs, alignments)
+
+    def inference(self, memory: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Free running until each utterance's gate fires (sigmoid > gate_threshold) or max_decoder_steps.
+        -> mels (B, n_mels, S * r), gate logits (B, S), alignments (B, S, T_in), mel lengths (B,) (frames)."""
+        B = memory.size(0)
+        mask = lengths_to_mask(memory_lengths, memory.size(1))
+        mask = None if bool(mask.all()) else mask
+        processed_memory = self.attention_layer.memory_layer(memory)
+        state = self.initial_state(memory)
+        frame = memory.new_zeros(B, self.n_mel_channels)  # go frame
+        steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
+        done = torch.zeros(B, dtype=torch.bool, device=memory.device)
+        mel_outputs, gate_outputs, alignments = [], [], []
+        for i in range(self.max_decoder_steps):
+            mel, gate, state = self.step(self.prenet(frame), state, memory, processed_memory, mask)
+            mel_outputs.append(mel)
+            gate_outputs.append(gate)
+            alignments.append(state.attention_weights)
+            stopped = (torch.sigmoid(gate.squeeze(1).float()) > self.gate_threshold) & ~done
+            steps = steps.masked_fill(stopped, i + 1)
+            done = done | stopped
+            if bool(done.all()):
+                break
+            frame = mel[:, -self.n_mel_channels :]  # last of the r frames
+        if not bool(done.all()):
+            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before "
+                          f"{int((~done).sum())} of {B} utterances stopped", stacklevel=2)
+        return *self._stack(mel_outputs, gate_outputs, alignments), steps * self.n_frames_per_step
+
+
+class Tacotron2(nn.Module):
+    """Embedding -> Encoder -> Decoder -> Postnet residual (paper Fig. 1)."""
+
+    def __init__(self, hparams):
+        super().__init__()
+        if hparams.symbols_embedding_dim != hparams.encoder_embedding_dim:
+            raise ValueError(f"symbols_embedding_dim={hparams.symbols_embedding_dim} must equal encoder_"
+                             f"embedding_dim={hparams.encoder_embedding_dim}: the encoder convs read it")
+        self.mask_padding = hparams.mask_padding
+        self.n_mel_channels = hparams.n_mel_channels
+        self.n_frames_per_step = hparams.n_frames_per_step
+        self.embedding = nn.Embedding(hparams.n_symbols, hparams.symbols_embedding_dim)
+        # Xavier-uniform bound for a (n_symbols, dim) matrix: sqrt(3) * sqrt(2 / (fan_in + fan_out))
+        bound = math.sqrt(3.0) * math.sqrt(2.0 / (hparams.n_symbols + hparams.symbols_embedding_dim))
+        nn.init.uniform_(self.embedding.weight, -bound, bound)
+        self.encoder = Encoder(hparams.encoder_n_convolutions, hparams.encoder_embedding_dim,
+                               hparams.encoder_kernel_size)
+        self.decoder = Decoder(
+            hparams.n_mel_channels, hparams.n_frames_per_step, hparams.encoder_embedding_dim,
+            hparams.attention_dim, hparams.attention_rnn_dim, hparams.attention_location_n_filters,
+            hparams.attention_location_kernel_size, hparams.decoder_rnn_dim, hparams.prenet_dim,
+            hparams.max_decoder_steps, hparams.gate_threshold, hparams.p_attention_dropout,
+            hparams.p_decoder_dropout)
+        self.postnet = Postnet(hparams.n_mel_channels, hparams.postnet_embedding_dim,
+                               hparams.postnet_kernel_size, hparams.postnet_n_convolutions)
+
+    def _postnet_and_mask(self, mels: Tensor, gates: Tensor, alignments: Tensor, mask: Tensor | None):
+        """Postnet residual; with a frame mask (B, T_out), every output is zero on padding (gate 1e3) and
+        the postnet never reads it, so the real frames of a batch match those of each utterance alone."""
+        if mask is None:
+            return mels, mels + self.postnet(mels), gates, alignments
+        frame_padding = ~mask.unsqueeze(1)  # (B, 1, T_out)
+        step_padding = ~mask[:, :: self.n_frames_per_step]  # (B, S): a step is real if its first frame is
+        mels = mels.masked_fill(frame_padding, 0.0)
+        mels_postnet = (mels + self.postnet(mels, mask)).masked_fill(frame_padding, 0.0)
+        gates = gates.masked_fill(step_padding, 1e3)  # sigmoid(1e3) = 1: padding reads as "stop"
+        return mels, mels_postnet, gates, alignments.masked_fill(step_padding.unsqueeze(2), 0.0)
+
+    def forward(self, text: Tensor, text_lengths: Tensor, mels: Tensor, mel_lengths: Tensor):
+        """text (B, T_in), text_lengths (B,), mels (B, n_mels, T_out) with T_out a multiple of r,
+        mel_lengths (B,) -> mel outputs (B, n_mels, T_out), postnet mel outputs (B, n_mels, T_out),
+        gate logits (B, S), alignments (B, S, T_in)."""
+        memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)  # (B, T_in, C)
+        mel_outputs, gate_outputs, alignments = self.decoder(memory, mels, text_lengths)
+        mask = lengths_to_mask(mel_lengths, mels.size(2)) if self.mask_padding else None
+        return self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask)
+
+    @torch.no_grad()
+    def inference(self, text: Tensor, text_lengths: Tensor | None = None):
+        """text (B, T_in), text_lengths (B,) or None (all full length) -> mel outputs, postnet mel outputs
+        (B, n_mels, T_out), gate logits (B, S), alignments (B, S, T_in), mel lengths (B,); each utterance
+        stops on its own gate and everything after its end is zero (gate logits 1e3)."""
+        if text_lengths is None:
+            text_lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long, device=text.device)
+        memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)
+        mel_outputs, gate_outputs, alignments, mel_lengths = self.decoder.inference(memory, text_lengths)
+        mask = lengths_to_mask(mel_lengths, mel_outputs.size(2))
+        return *self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask), mel_lengths
+
+
+class Tacotron2Loss(nn.Module):
+    """MSE of the mels before and after the postnet + stop-token BCE (paper §2.2; reference loss), plus
+    the optional guided attention loss of Tachibana et al. 2017 (arXiv:1710.08969, §4.1)."""
+
+    def __init__(self, n_frames_per_step: int, guided_attn_sigma: float = 0.2):
+        super().__init__()
+        self.n_frames_per_step = n_frames_per_step
+        self.guided_attn_sigma = guided_attn_sigma
+
+    def guided_attention(self, alignments: Tensor, text_lengths: Tensor, decoder_lengths: Tensor) -> Tensor:
+        """alignments (B, S, T_in), text_lengths N and decoder_lengths S (B,) -> mean over real (step s,
+        symbol n) cells of A * W, W_sn = 1 - exp(-(n/N - s/S)^2 / (2 g^2)): attention off the diagonal costs.
+        """
+        _, S, T_in = alignments.shape
+        steps = torch.arange(S, device=alignments.device) / decoder_lengths.unsqueeze(1)  # (B, S)
+        symbols = torch.arange(T_in, device=alignments.device) / text_lengths.unsqueeze(1)  # (B, T_in)
+        distance = symbols.unsqueeze(1) - steps.unsqueeze(2)  # (B, S, T_in)
+        penalty = 1.0 - torch.exp(-distance.square() / (2.0 * self.guided_attn_sigma**2))
+        steps_mask = lengths_to_mask(decoder_lengths, S).unsqueeze(2)  # (B, S, 1)
+        cells = steps_mask & lengths_to_mask(text_lengths, T_in).unsqueeze(1)
+        return (alignments.float() * penalty).masked_fill(~cells, 0.0).sum() / cells.sum()
+
+    def forward(self, outputs, mels: Tensor, gates: Tensor, text_lengths: Tensor, mel_lengths: Tensor,
+                guided_attn_weight: float = 0.0) -> tuple[Tensor, dict[str, Tensor]]:
+        """outputs: Tacotron2.forward's 4-tuple; mels (B, n_mels, T_out); gates (B, T_out) per-frame stop
+        targets; text_lengths, mel_lengths (B,) -> total loss, {component: detached value}."""
+        mel_outputs, mel_outputs_postnet, gate_outputs, alignments = outputs[:4]
+        r = self.n_frames_per_step
+        mels = mels.float()  # float32 losses whatever the dtype the model ran in (AMP)
+        losses = {
+            "mel": F.mse_loss(mel_outputs.float(), mels),
+            "postnet_mel": F.mse_loss(mel_outputs_postnet.float(), mels),
+            # one logit per step: its target is that of the step's last frame
+            "gate": F.binary_cross_entropy_with_logits(gate_outputs.float(), gates[:, r - 1 :: r].float()),
+            "guided_attn": mels.new_zeros(()),
+        }
+        total = losses["mel"] + losses["postnet_mel"] + losses["gate"]
+        if guided_attn_weight > 0:
+            decoder_lengths = torch.div(mel_lengths + r - 1, r, rounding_mode="floor")
+            losses["guided_attn"] = self.guided_attention(alignments, text_lengths, decoder_lengths)
+            total = total + guided_attn_weight * losses["guided_attn"]
+        return total, {name: value.detach() for name, value in losses.items()}
+
+
+def alignment_metrics(alignments: Tensor, text_lengths: Tensor, decoder_lengths: Tensor,
+                      tail: int = 3) -> tuple[float, float]:
+    """"Is my attention aligning?" alignments (B, S, T_in), text_lengths, decoder_lengths (B,) ->
+    focus rate: mean over real steps (all utterances pooled) of the peak attention weight (1 = sharp);
+    coverage: share of utterances whose attention peak reaches one of their last `tail` symbols at some
+    real step (the last symbols are often punctuation that a good alignment passes over quickly, so
+    demanding the very last one would under-count)."""
+    alignments = alignments.detach().float()
+    step_mask = lengths_to_mask(decoder_lengths, alignments.size(1))
+    peak, position = alignments.max(dim=2)  # (B, S)
+    focus = peak[step_mask].mean()
+    furthest = position.masked_fill(~step_mask, -1).amax(dim=1)
+    coverage = (furthest >= text_lengths - tail).float().mean()
+    return float(focus), float(coverage)
