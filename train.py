@@ -11,6 +11,7 @@ import math
 import os
 import random
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 import distributed
 from data_utils import TextMelCollate, TextMelLoader, check_filelist, prepare_filelists
 from hparams import HParams, create_hparams, diff_from_defaults
+from layers import TacotronSTFT
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
 
@@ -142,17 +144,30 @@ def validate(model, criterion, val_loader, device, autocast) -> tuple[dict, tupl
     return metrics, (batch, outputs)
 
 
-def log_validation(logger, output_directory: Path, iteration: int, metrics: dict, last, r: int) -> None:
-    """Pictures of one validation utterance to TensorBoard, and the alignment as a PNG file."""
+def log_validation(logger, output_directory: Path, iteration: int, metrics: dict, last, model,
+                   hparams: HParams) -> None:
+    """Pictures of one validation utterance to TensorBoard, the alignment as a PNG file, and the same
+    utterance synthesised free-running and turned into audio by Griffin-Lim."""
     (text, text_lengths, mels, gates, mel_lengths), outputs = last
+    r = hparams.n_frames_per_step
     steps, tokens = int(math.ceil(int(mel_lengths[0]) / r)), int(text_lengths[0])
     alignment = outputs[3][0, :steps, :tokens].float().cpu().numpy()
     logger.log_validation(iteration, metrics, alignment, mels[0, :, :mel_lengths[0]].cpu().numpy(),
                           outputs[1][0, :, :mel_lengths[0]].float().cpu().numpy(),
-                          gates[0, r - 1:mel_lengths[0]:r].cpu().numpy(),
+                          gates[0, r - 1::r][:steps].cpu().numpy(),
                           torch.sigmoid(outputs[2][0, :steps].float()).cpu().numpy())
     save_alignment_png(alignment, output_directory / "alignment.png",
                        f"iteration {iteration}, focus rate {metrics['focus_rate']:.2f}")
+    model.eval()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an untrained model runs to max_decoder_steps; that is expected
+        mel = model.inference(text[:1, :tokens])[1].float()
+    model.train()
+    stft = TacotronSTFT(hparams.filter_length, hparams.hop_length, hparams.win_length, hparams.n_mel_channels,
+                        hparams.sampling_rate, hparams.mel_fmin, hparams.mel_fmax).to(mel.device)
+    audio = stft.griffin_lim(mel, n_iters=hparams.griffin_lim_iters)[0]
+    audio = 0.95 * audio / audio.abs().max().clamp(min=1e-8)  # Griffin-Lim does not keep the level
+    logger.add_audio("audio", audio.cpu().unsqueeze(0), iteration, sample_rate=hparams.sampling_rate)
 
 
 def train(output_directory: str, log_directory: str, checkpoint_path: str | None, warm_start: bool,
@@ -252,7 +267,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                     print(f"Validation loss {iteration}: {metrics['loss']:.6f} | focus rate "
                           f"{metrics['focus_rate']:.3f} | coverage {metrics['coverage']:.2f} | "
                           f"{elapsed:.0f} s elapsed", flush=True)
-                    log_validation(logger, output_directory, iteration, metrics, last, hparams.n_frames_per_step)
+                    log_validation(logger, output_directory, iteration, metrics, last, raw_model, hparams)
                     save_checkpoint(raw_model, optimizer, scaler, hparams, learning_rate, iteration,
                                     output_directory / f"checkpoint_{iteration}")
                     prune_checkpoints(output_directory, hparams.checkpoints_to_keep)

@@ -13,6 +13,10 @@ sys.path.insert(0, str(ROOT))
 
 import hparams as hparams_module  # noqa: E402
 
+# The tests' models are tiny: one thread is faster for them, and on a busy 2-core machine a second
+# OpenMP thread spin-waiting on the other core slows every call down many times over.
+torch.set_num_threads(1)
+
 
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():

@@ -11,15 +11,6 @@ import torch
 from layers import ConvNorm, LinearNorm, TacotronSTFT, griffin_lim, lengths_to_mask
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two OpenMP threads spin-wait on a busy 2-core machine (Griffin-Lim ran 50x slower); restored after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tones(n_samples: int, sampling_rate: int = 22050, seed: int = 0) -> np.ndarray:
     """Two harmonics, a chirp and a little noise, float32 within [-1, 1]."""
     t = np.arange(n_samples) / sampling_rate
