@@ -372,13 +372,13 @@ def alignment_metrics(alignments: Tensor, text_lengths: Tensor, decoder_lengths:
                       tail: int = 3) -> tuple[float, float]:
     """"Is my attention aligning?" alignments (B, S, T_in), text_lengths, decoder_lengths (B,) ->
     focus rate: mean over real steps (all utterances pooled) of the peak attention weight (1 = sharp);
-    coverage: share of utterances whose attention peak reaches one of their last `tail` symbols at some
-    real step (the last symbols are often punctuation that a good alignment passes over quickly, so
-    demanding the very last one would under-count)."""
+    coverage: share of utterances whose attention peak at their last real step lies on one of their last
+    `tail` symbols (the final ones are often punctuation that a good alignment passes over quickly).
+    The last step, not any step: a blurred attention's peak wanders and touches the end by chance."""
     alignments = alignments.detach().float()
     step_mask = lengths_to_mask(decoder_lengths, alignments.size(1))
     peak, position = alignments.max(dim=2)  # (B, S)
     focus = peak[step_mask].mean()
-    furthest = position.masked_fill(~step_mask, -1).amax(dim=1)
-    coverage = (furthest >= text_lengths - tail).float().mean()
+    final = position.gather(1, (decoder_lengths - 1).unsqueeze(1)).squeeze(1)  # (B,)
+    coverage = (final >= text_lengths - tail).float().mean()
     return float(focus), float(coverage)

@@ -79,6 +79,13 @@ def test_attention_sums_to_one_and_skips_padded_symbols(tiny_hparams):
     assert (alignments.transpose(1, 2)[~lengths_to_mask(text_lengths)] == 0).all()
 
 
+def test_location_layer_equals_its_conv_then_dense():
+    layer = model_module.LocationLayer(n_filters=4, kernel_size=5, attention_dim=6)
+    weights_cat = torch.rand(3, 2, 9)
+    expected = layer.location_dense(layer.location_conv(weights_cat).transpose(1, 2))
+    assert torch.allclose(layer(weights_cat), expected, atol=1e-6)
+
+
 def test_attention_mask_is_finite_in_bfloat16():
     attention = Attention(8, 6, 4, 2, 3).to(torch.bfloat16)
     memory = torch.randn(2, 5, 6, dtype=torch.bfloat16)
@@ -256,8 +263,12 @@ def test_alignment_metrics_tell_a_diagonal_from_a_blur():
     diagonal[:, torch.arange(steps), torch.arange(steps) * symbols // steps] = 1.0
     lengths = (torch.tensor([symbols, symbols]), torch.tensor([steps, steps]))
     assert alignment_metrics(diagonal, *lengths) == (1.0, 1.0)
+    assert alignment_metrics(diagonal, torch.tensor([symbols, 8]), torch.tensor([steps, 10])) == (1.0, 0.5)
     focus, _ = alignment_metrics(torch.full((2, steps, symbols), 1.0 / symbols), *lengths)
     assert focus == pytest.approx(1.0 / symbols)
+    wandering = torch.zeros(2, steps, symbols)  # visits every symbol, ends on the first
+    wandering[:, torch.arange(steps), (steps - 1 - torch.arange(steps)) * 7 % symbols] = 1.0
+    assert alignment_metrics(wandering, *lengths)[1] == 0.0
     stuck = torch.zeros(2, steps, symbols)
     stuck[:, :, 2] = 1.0  # sharp but never reaching the end
     assert alignment_metrics(stuck, *lengths) == (1.0, 0.0)
