@@ -250,7 +250,10 @@ def test_guided_attention_loss_is_small_on_the_diagonal():
     criterion = Tacotron2Loss(n_frames_per_step=1)
     lengths = (torch.tensor([symbols]), torch.tensor([steps]))
     on_diagonal, spread = (criterion.guided_attention(a, *lengths) for a in (diagonal, uniform))
-    assert on_diagonal < 0.005 and spread > 20 * on_diagonal
+    brute_force = sum(1 - math.exp(-((n / symbols - s / steps) ** 2) / (2 * 0.2**2))
+                      for s in range(steps) for n in range(symbols)) / (steps * symbols)  # uniform: mean W
+    assert spread.item() == pytest.approx(brute_force, rel=1e-5)
+    assert on_diagonal < 0.05 and spread > 5 * on_diagonal
     mels, gates = torch.zeros(1, 80, steps), torch.zeros(1, steps)
     total, losses = criterion((mels, mels, torch.zeros(1, steps), uniform), mels, gates, *lengths,
                               guided_attn_weight=5.0)
