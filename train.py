@@ -19,11 +19,12 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
+from checkpoint import check_compatible, read_checkpoint, state_dict_of
 from data_utils import TextMelCollate, TextMelLoader, check_filelist, prepare_filelists
 from hparams import HParams, create_hparams, diff_from_defaults
-from layers import TacotronSTFT
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
+from waveglow_vocoder import GriffinLimVocoder
 
 
 def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
@@ -48,28 +49,11 @@ def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
     return train_loader, val_loader, train_sampler
 
 
-def _state_dict_of(checkpoint: dict) -> dict:
-    """Our checkpoints and the reference's keep the weights under 'state_dict'; accept a bare one too."""
-    return checkpoint["state_dict"] if "state_dict" in checkpoint else checkpoint
-
-
-def check_compatible(model: torch.nn.Module, state_dict: dict, path: str, ignore: tuple = ()) -> None:
-    """Raise one clear error listing every parameter whose name or shape differs from the model's."""
-    own = model.state_dict()
-    problems = [f"  {k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-                for k, v in state_dict.items() if k in own and k not in ignore and v.shape != own[k].shape]
-    problems += [f"  {k}: missing from the checkpoint" for k in own if k not in state_dict and k not in ignore]
-    problems += [f"  {k}: not a parameter of this model" for k in state_dict if k not in own]
-    if problems:
-        raise ValueError(f"{path} does not fit this model (were the hparams, e.g. sizes, n_symbols or "
-                         f"n_frames_per_step, different?):\n" + "\n".join(problems[:20]))
-
-
 def load_checkpoint(path: str, model, optimizer, scaler) -> tuple[int, float]:
     """Restore model, optimizer and scaler state; returns (iteration, learning_rate)."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    check_compatible(model, _state_dict_of(checkpoint), path)
-    model.load_state_dict(_state_dict_of(checkpoint))
+    checkpoint = read_checkpoint(path)
+    check_compatible(model, state_dict_of(checkpoint), path)
+    model.load_state_dict(state_dict_of(checkpoint))
     if "optimizer" in checkpoint:
         optimizer.load_state_dict(checkpoint["optimizer"])
     if checkpoint.get("scaler"):
@@ -80,7 +64,7 @@ def load_checkpoint(path: str, model, optimizer, scaler) -> tuple[int, float]:
 
 def warm_start_model(path: str, model, ignore_layers: list[str]):
     """Load weights from a checkpoint, keeping the model's own values for `ignore_layers`."""
-    state_dict = _state_dict_of(torch.load(path, map_location="cpu", weights_only=True))
+    state_dict = state_dict_of(read_checkpoint(path))
     state_dict = {k: v for k, v in state_dict.items() if k not in ignore_layers}
     check_compatible(model, state_dict, path, ignore=tuple(ignore_layers))
     model.load_state_dict({**model.state_dict(), **state_dict})
@@ -163,10 +147,7 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
         warnings.simplefilter("ignore")  # an untrained model runs to max_decoder_steps; that is expected
         mel = model.inference(text[:1, :tokens])[1].float()
     model.train()
-    stft = TacotronSTFT(hparams.filter_length, hparams.hop_length, hparams.win_length, hparams.n_mel_channels,
-                        hparams.sampling_rate, hparams.mel_fmin, hparams.mel_fmax).to(mel.device)
-    audio = stft.griffin_lim(mel, n_iters=hparams.griffin_lim_iters)[0]
-    audio = 0.95 * audio / audio.abs().max().clamp(min=1e-8)  # Griffin-Lim does not keep the level
+    audio = GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters).to(mel.device)(mel)[0]
     logger.add_audio("audio", audio.cpu().unsqueeze(0), iteration, sample_rate=hparams.sampling_rate)
 
 
