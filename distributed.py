@@ -68,6 +68,24 @@ def all_reduce_mean(value: torch.Tensor | float) -> float:
     return float(tensor) / dist.get_world_size()
 
 
+def any_rank(flag: bool) -> bool:
+    """True on every process if `flag` is True on any (a stop request seen by one rank stops all)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    tensor = torch.tensor([int(flag)], device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())
+
+
+def all_gather_object(value) -> list:
+    """[value of rank 0, value of rank 1, ...] on every process ([value] in a single process)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return [value]
+    gathered = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, value)
+    return gathered
+
+
 def redirect_output(path: Path) -> None:
     """Send this process's stdout and stderr (Python's and C's) to a line-buffered file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -100,6 +100,7 @@ class HParams:
     min_learning_rate: float = 1e-5  # exponential: floor (paper: 1e-3 decaying to 1e-5)
     weight_decay: float = 1e-6
     grad_clip_thresh: float = 1.0
+    max_nonfinite_steps: int = 50  # stop after this many skipped (non-finite) steps in a row
     batch_size: int = 64  # per process, as in the reference
     mask_padding: bool = True  # set padded frames of the outputs to zero (and gate to "stop")
 

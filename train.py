@@ -10,6 +10,8 @@ import dataclasses
 import math
 import os
 import random
+import signal
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -20,11 +22,34 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
 from checkpoint import check_compatible, read_checkpoint, state_dict_of
-from data_utils import TextMelCollate, TextMelLoader, check_filelist, prepare_filelists
+from data_utils import TextMelCollate, TextMelLoader, atomic_write, check_filelist, prepare_filelists
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
 from waveglow_vocoder import GriffinLimVocoder
+
+
+class ResumableSampler(DistributedSampler):
+    """Shuffles by seed + epoch each epoch (DistributedSampler: one shard per process, the whole set in a
+    single process), and can start part-way into an epoch, so that a run resumed at iteration k gets the
+    batches an uninterrupted run would have got."""
+
+    def __init__(self, dataset, world_size: int, rank: int, seed: int):
+        super().__init__(dataset, world_size, rank, shuffle=True, seed=seed)
+        self.skip = 0
+
+    def set_position(self, epoch: int, skip: int) -> None:
+        self.set_epoch(epoch)
+        self.skip = skip  # samples of this epoch already trained on
+
+    def __iter__(self):
+        indices = list(super().__iter__())[self.skip :]
+        self.skip = 0  # only the epoch the run resumes in starts late
+        return iter(indices)
+
+
+def _ignore_sigint(_worker_id: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (StopRequest)
 
 
 def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
@@ -35,22 +60,20 @@ def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
         raise ValueError(f"{hparams.training_files}: {len(trainset)} utterances, fewer than one batch "
                          f"(batch_size={hparams.batch_size} x {world_size} processes)")
     collate_fn = TextMelCollate(hparams.n_frames_per_step)
-    train_sampler = val_sampler = None
-    if hparams.distributed_run:
-        train_sampler = DistributedSampler(trainset, world_size, rank, shuffle=True, seed=hparams.seed)
-        val_sampler = DistributedSampler(valset, world_size, rank, shuffle=False)
-    generator = torch.Generator().manual_seed(hparams.seed)
-    train_loader = DataLoader(trainset, batch_size=hparams.batch_size, shuffle=train_sampler is None,
-                              sampler=train_sampler, num_workers=hparams.num_workers, drop_last=True,
-                              collate_fn=collate_fn, generator=generator,
-                              persistent_workers=hparams.num_workers > 0)
-    val_loader = DataLoader(valset, batch_size=hparams.batch_size, sampler=val_sampler,
-                            num_workers=hparams.num_workers, collate_fn=collate_fn)
+    train_sampler = ResumableSampler(trainset, world_size, rank, hparams.seed)
+    val_sampler = DistributedSampler(valset, world_size, rank, shuffle=False) if hparams.distributed_run else None
+    # The loaders draw their workers' base seed from their own generator, never from the global RNG, whose
+    # state (dropout) is saved in checkpoints: where an epoch's iterator starts must not shift it.
+    loader_args = dict(num_workers=hparams.num_workers, collate_fn=collate_fn, worker_init_fn=_ignore_sigint,
+                       generator=torch.Generator().manual_seed(hparams.seed))
+    train_loader = DataLoader(trainset, batch_size=hparams.batch_size, sampler=train_sampler, drop_last=True,
+                              persistent_workers=hparams.num_workers > 0, **loader_args)
+    val_loader = DataLoader(valset, batch_size=hparams.batch_size, sampler=val_sampler, **loader_args)
     return train_loader, val_loader, train_sampler
 
 
-def load_checkpoint(path: str, model, optimizer, scaler) -> tuple[int, float]:
-    """Restore model, optimizer and scaler state; returns (iteration, learning_rate)."""
+def load_checkpoint(path: str, model, optimizer, scaler) -> dict:
+    """Restore model, optimizer and scaler state; returns the checkpoint (iteration, rng, best_* ...)."""
     checkpoint = read_checkpoint(path)
     check_compatible(model, state_dict_of(checkpoint), path)
     model.load_state_dict(state_dict_of(checkpoint))
@@ -59,7 +82,7 @@ def load_checkpoint(path: str, model, optimizer, scaler) -> tuple[int, float]:
     if checkpoint.get("scaler"):
         scaler.load_state_dict(checkpoint["scaler"])
     print(f"Loaded checkpoint '{path}' from iteration {checkpoint.get('iteration', 0)}")
-    return int(checkpoint.get("iteration", 0)), float(checkpoint.get("learning_rate", 0.0))
+    return checkpoint
 
 
 def warm_start_model(path: str, model, ignore_layers: list[str]):
@@ -73,25 +96,66 @@ def warm_start_model(path: str, model, ignore_layers: list[str]):
 
 
 def save_checkpoint(model, optimizer, scaler, hparams: HParams, learning_rate: float, iteration: int,
-                    path: Path) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, rename."""
-    print(f"Saving model and optimizer state at iteration {iteration} to {path}")
+                    path: Path, **training_state) -> None:
+    """Write atomically (a temporary file in the same folder, fsync, rename): a kill at any moment leaves
+    the previous checkpoints intact. training_state: rng, best_val_loss, best_iteration and the like."""
+    print(f"Saving model and optimizer state at iteration {iteration} to {path}", flush=True)
     checkpoint = {"iteration": iteration, "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(),
                   "learning_rate": learning_rate, "hparams": dataclasses.asdict(hparams),
-                  "scaler": scaler.state_dict()}
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(checkpoint, f)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+                  "scaler": scaler.state_dict(), **training_state}
+    atomic_write(Path(path), lambda handle: torch.save(checkpoint, handle))
 
 
-def prune_checkpoints(output_directory: Path, keep: int) -> None:
-    """Delete all but the newest `keep` checkpoint_<iteration> files."""
+def prune_checkpoints(output_directory: Path, keep: int, best_iteration: int | None = None) -> None:
+    """Delete all but the newest `keep` checkpoint_<iteration> files and the best one."""
     found = sorted(output_directory.glob("checkpoint_*"), key=lambda p: int(p.name.split("_")[1]))
     for old in found[:-keep] if keep > 0 else []:
-        old.unlink()
+        if old.name != f"checkpoint_{best_iteration}":
+            old.unlink()
+
+
+def rng_state() -> dict:
+    """This process's random state (torch, CUDA, numpy, Python) in types that weights_only loading takes."""
+    kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached_gaussian],
+            "python": random.getstate()}
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    kind, keys, position, has_gauss, cached_gaussian = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached_gaussian))
+    version, internal, gauss_next = state["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+
+
+class StopRequest:
+    """SIGTERM or SIGINT during training is remembered, and acted on between two steps: checkpoint, then a
+    clean exit. The handlers go back to the defaults on the first signal, so a second one stops at once."""
+
+    def __init__(self):
+        self.signal_name, self._previous = None, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def _handle(self, signum, _frame) -> None:
+        self.signal_name = signal.Signals(signum).name
+        self.__exit__()
+
+    def __exit__(self, *_exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
+
+
+class TrainingDiverged(RuntimeError):
+    """Too many steps in a row had non-finite losses or gradients."""
 
 
 def learning_rate_at(iteration: int, hparams: HParams) -> float:
@@ -101,6 +165,21 @@ def learning_rate_at(iteration: int, hparams: HParams) -> float:
     decayed = hparams.learning_rate * hparams.lr_decay_rate ** (
         (iteration - hparams.lr_decay_start) / hparams.lr_decay_steps)
     return max(decayed, hparams.min_learning_rate)
+
+
+def backward_and_step(model, optimizer, scaler, loss: torch.Tensor, grad_clip_thresh: float) -> tuple[torch.Tensor, bool]:
+    """Backward (loss-scaled under fp16), clip, and an optimizer step only if every gradient is finite:
+    an fp16 overflow or a bad batch is never written into the weights (under DDP the gradients are
+    all-reduced first, so every rank takes the same decision). Returns (gradient norm, stepped)."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip_thresh)
+    stepped = bool(torch.isfinite(grad_norm))
+    if stepped:
+        scaler.step(optimizer)
+    scaler.update()  # after an overflow, the fp16 loss scale is halved
+    return grad_norm, stepped
 
 
 @torch.no_grad()
@@ -151,12 +230,53 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
     logger.add_audio("audio", audio.cpu().unsqueeze(0), iteration, sample_rate=hparams.sampling_rate)
 
 
+def prepare_output_directory(path: str) -> Path:
+    """Create the checkpoint folder (a clear error if that fails) and remove temporary files that a killed
+    save left behind (the checkpoints themselves are only ever renamed into place whole)."""
+    output_directory = Path(path)
+    try:
+        output_directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create output directory {output_directory}: {error.strerror}") from None
+    if not os.access(output_directory, os.W_OK | os.X_OK):
+        raise ValueError(f"output directory {output_directory} is not writable")
+    for stale in output_directory.glob(".checkpoint_*.tmp"):
+        stale.unlink()
+    return output_directory
+
+
+def train_step(model, criterion, optimizer, scaler, autocast, batch, device, hparams: HParams,
+               iteration: int) -> tuple[dict, torch.Tensor, bool]:
+    """One step at iteration's learning rate -> (losses averaged over processes, gradient norm, stepped)."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate_at(iteration, hparams)
+    text, text_lengths, mels, gates, mel_lengths = [t.to(device, non_blocking=True) for t in batch]
+    guided_weight = hparams.guided_attn_weight * hparams.guided_attn_decay**iteration
+    # The forward pass updates the batch norms' running statistics: kept aside (a few KB), so that a
+    # skipped step (a NaN in a bad batch, say) leaves the whole model as it was, buffers included.
+    buffers = [buffer.clone() for buffer in model.buffers()]
+    with autocast:
+        outputs = model(text, text_lengths, mels, mel_lengths)
+        loss, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths, guided_weight)
+    grad_norm, stepped = backward_and_step(model, optimizer, scaler, loss, hparams.grad_clip_thresh)
+    if not stepped:
+        with torch.no_grad():
+            for buffer, saved in zip(model.buffers(), buffers):
+                buffer.copy_(saved)
+    losses = {"loss": distributed.all_reduce_mean(loss.detach())}
+    losses.update({name: distributed.all_reduce_mean(value) for name, value in parts.items()})
+    return losses, grad_norm, stepped
+
+
 def train(output_directory: str, log_directory: str, checkpoint_path: str | None, warm_start: bool,
           n_gpus: int, rank: int, group_name: str, hparams: HParams, target_val_loss: float | None = None,
           device_name: str | None = None) -> dict:
-    """Train until hparams.epochs / max_iterations, or until the validation loss reaches target_val_loss.
+    """Train until hparams.epochs / max_iterations, until the validation loss reaches target_val_loss, or
+    until SIGTERM / SIGINT (each ends with a checkpoint). Raises TrainingDiverged after
+    hparams.max_nonfinite_steps steps in a row whose losses or gradients were not finite.
 
-    Returns a summary: final iteration, last validation metrics, whether the target was reached."""
+    Returns a summary: iteration, last validation metrics, target_reached, skipped_steps, stopped_by (the
+    signal's name or None) and losses (the training loss of each iteration of this run)."""
     rank, world_size, local_rank = distributed.init_distributed(
         hparams.distributed_run, hparams.dist_backend, hparams.dist_url, n_gpus, rank, group_name)
     cuda = torch.cuda.is_available() if device_name is None else device_name.startswith("cuda")
@@ -176,96 +296,119 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                               enabled=hparams.fp16_run)
     scaler = torch.amp.GradScaler(device.type, enabled=hparams.fp16_run and cuda)
 
-    iteration = 0
+    resumed = {}
     if checkpoint_path and warm_start:
         warm_start_model(checkpoint_path, model, hparams.ignore_layers)
     elif checkpoint_path:
-        iteration, saved_lr = load_checkpoint(checkpoint_path, model, optimizer, scaler)
-        if hparams.use_saved_learning_rate and saved_lr:
-            hparams = dataclasses.replace(hparams, learning_rate=saved_lr)
+        resumed = load_checkpoint(checkpoint_path, model, optimizer, scaler)
+        if hparams.use_saved_learning_rate and resumed.get("learning_rate"):
+            hparams = dataclasses.replace(hparams, learning_rate=float(resumed["learning_rate"]))
     raw_model = model
     if hparams.distributed_run:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if cuda else None)
 
     train_loader, val_loader, train_sampler = prepare_dataloaders(hparams, world_size, rank)
-    output_directory = Path(output_directory)
     logger = None
     if main_process:
-        output_directory.mkdir(parents=True, exist_ok=True)
+        output_directory = prepare_output_directory(output_directory)
         logger = Tacotron2Logger(str(Path(log_directory)))
         print(f"Training on {device} x {world_size}, {sum(p.numel() for p in raw_model.parameters()):,} "
               f"parameters, {len(train_loader.dataset)} training utterances; hparams differing from the "
               f"defaults: {diff_from_defaults(hparams)}")
+    output_directory = Path(output_directory)
 
-    start_time, skipped_steps = time.perf_counter(), 0
-    epoch_offset = iteration // max(len(train_loader), 1)
-    summary = {"iteration": iteration, "target_reached": False, "validation": None, "skipped_steps": 0}
+    # Exact resume: the data order goes on from the same place in the same epoch, and every process gets
+    # back its random state (dropout), so a resumed run repeats what an uninterrupted one would have done.
+    iteration = int(resumed.get("iteration", 0))
+    first_epoch, batch_in_epoch = divmod(iteration, len(train_loader))
+    if resumed.get("rng") and len(resumed["rng"]) == world_size:
+        set_rng_state(resumed["rng"][rank])
+    elif resumed and main_process:
+        print(f"Note: {checkpoint_path} holds no random state for {world_size} process(es): the run goes on "
+              "from its weights and optimizer, but will not repeat an uninterrupted run exactly")
+    best = {"best_val_loss": float(resumed.get("best_val_loss", math.inf)),
+            "best_iteration": resumed.get("best_iteration")}
+    skipped_steps, nonfinite_in_a_row = int(resumed.get("skipped_steps", 0)), 0
+    summary = {"iteration": iteration, "target_reached": False, "validation": None, "stopped_by": None,
+               "losses": []}
+
+    def save() -> None:  # every rank calls it: the random states are gathered from all of them
+        rng = distributed.all_gather_object(rng_state())
+        if main_process:
+            save_checkpoint(raw_model, optimizer, scaler, hparams, learning_rate_at(iteration - 1, hparams),
+                            iteration, output_directory / f"checkpoint_{iteration}", rng=rng,
+                            skipped_steps=skipped_steps, **best)
+            prune_checkpoints(output_directory, hparams.checkpoints_to_keep, best["best_iteration"])
+
+    start_time, finished = time.perf_counter(), False
+    stop_signal = diverged = False
     model.train()
-    done = False
-    for epoch in range(epoch_offset, hparams.epochs):
-        if train_sampler is not None:
-            train_sampler.set_epoch(epoch)
-        for batch in train_loader:
-            step_start = time.perf_counter()
-            learning_rate = learning_rate_at(iteration, hparams)
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate
-            text, text_lengths, mels, gates, mel_lengths = [t.to(device, non_blocking=True) for t in batch]
-            guided_weight = hparams.guided_attn_weight * hparams.guided_attn_decay ** iteration
-            with autocast:
-                outputs = model(text, text_lengths, mels, mel_lengths)
-                loss, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths, guided_weight)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), hparams.grad_clip_thresh)
-            if torch.isfinite(grad_norm):
-                scaler.step(optimizer)
-            else:  # an overflow (fp16) or a bad batch: never write non-finite values into the weights
-                skipped_steps += 1
-            scaler.update()
-            iteration += 1
-
-            losses = {"loss": distributed.all_reduce_mean(loss.detach())}
-            losses.update({name: distributed.all_reduce_mean(value) for name, value in parts.items()})
-            duration = time.perf_counter() - step_start
-            frames_per_second = float(mel_lengths.sum()) * world_size / duration
-            if main_process:
-                print(f"it {iteration} | loss {losses['loss']:.4f} (mel {losses['mel']:.3f} post "
-                      f"{losses['postnet_mel']:.3f} gate {losses['gate']:.3f} attn {losses['guided_attn']:.3f}) | "
-                      f"grad {float(grad_norm):.2f} | lr {learning_rate:.1e} | {duration:.2f} s/it | "
-                      f"{frames_per_second:.0f} frames/s", flush=True)
-                logger.log_training(iteration, losses, float(grad_norm), learning_rate, duration, frames_per_second)
-
-            done = bool(hparams.max_iterations) and iteration >= hparams.max_iterations
-            if iteration % hparams.iters_per_checkpoint == 0 or done:
-                metrics, last = validate(model, criterion, val_loader, device, autocast)
-                reached = target_val_loss is not None and metrics["loss"] <= target_val_loss
-                summary.update(iteration=iteration, validation=metrics, target_reached=reached,
-                               skipped_steps=skipped_steps)
+    with StopRequest() as stop_request:
+        for epoch in range(first_epoch, hparams.epochs):
+            train_sampler.set_position(epoch, batch_in_epoch * hparams.batch_size)
+            batch_in_epoch = 0
+            for batch in train_loader:
+                step_start = time.perf_counter()
+                losses, grad_norm, stepped = train_step(model, criterion, optimizer, scaler, autocast, batch,
+                                                        device, hparams, iteration)
+                iteration += 1
+                skipped_steps += not stepped
+                nonfinite_in_a_row = 0 if stepped else nonfinite_in_a_row + 1
+                summary["losses"].append(losses["loss"])
                 if main_process:
-                    elapsed = time.perf_counter() - start_time
-                    print(f"Validation loss {iteration}: {metrics['loss']:.6f} | focus rate "
-                          f"{metrics['focus_rate']:.3f} | coverage {metrics['coverage']:.2f} | "
-                          f"{elapsed:.0f} s elapsed", flush=True)
-                    log_validation(logger, output_directory, iteration, metrics, last, raw_model, hparams)
-                    save_checkpoint(raw_model, optimizer, scaler, hparams, learning_rate, iteration,
-                                    output_directory / f"checkpoint_{iteration}")
-                    prune_checkpoints(output_directory, hparams.checkpoints_to_keep)
-                    if reached:
+                    duration = time.perf_counter() - step_start
+                    frames_per_second = float(batch[4].sum()) * world_size / duration
+                    print(f"it {iteration} | loss {losses['loss']:.4f} (mel {losses['mel']:.3f} post "
+                          f"{losses['postnet_mel']:.3f} gate {losses['gate']:.3f} attn {losses['guided_attn']:.3f})"
+                          f" | grad {float(grad_norm):.2f} | lr {learning_rate_at(iteration - 1, hparams):.1e} | "
+                          f"{duration:.2f} s/it | {frames_per_second:.0f} frames/s"
+                          + ("" if stepped else " | not finite: step skipped"), flush=True)
+                    logger.log_training(iteration, losses, float(grad_norm), learning_rate_at(iteration - 1, hparams),
+                                        duration, frames_per_second)
+
+                stop_signal = distributed.any_rank(stop_request.signal_name is not None)
+                diverged = nonfinite_in_a_row >= hparams.max_nonfinite_steps
+                done = bool(hparams.max_iterations) and iteration >= hparams.max_iterations
+                if (iteration % hparams.iters_per_checkpoint == 0 or done) and not diverged:
+                    metrics, last = validate(model, criterion, val_loader, device, autocast)
+                    if metrics["loss"] < best["best_val_loss"]:
+                        best = {"best_val_loss": metrics["loss"], "best_iteration": iteration}
+                    summary.update(validation=metrics,
+                                   target_reached=target_val_loss is not None and metrics["loss"] <= target_val_loss)
+                    if main_process:
+                        elapsed = time.perf_counter() - start_time
+                        print(f"Validation loss {iteration}: {metrics['loss']:.6f} | focus rate "
+                              f"{metrics['focus_rate']:.3f} | coverage {metrics['coverage']:.2f} | "
+                              f"{elapsed:.0f} s elapsed" + (f" | {skipped_steps} steps skipped" if skipped_steps else ""),
+                              flush=True)
+                        log_validation(logger, output_directory, iteration, metrics, last, raw_model, hparams)
+                    save()
+                    if summary["target_reached"] and main_process:
                         print(f"Reached target validation loss {target_val_loss} (got {metrics['loss']:.4f}) at "
                               f"iteration {iteration} after {elapsed:.0f} s", flush=True)
-                # Every rank holds the same all-reduced metrics, so all ranks stop together.
-                if reached:
-                    done = True
-            if done:
+                elif stop_signal or diverged:
+                    save()  # the weights are good: a skipped step never changes them
+                # The validation metrics and the stop flags are the same on every rank: all stop together.
+                finished = done or summary["target_reached"] or stop_signal or diverged
+                if finished:
+                    break
+            if finished:
                 break
-        if done:
-            break
+    summary.update(iteration=iteration, skipped_steps=skipped_steps)
     if logger is not None:
         logger.close()
     distributed.cleanup()
-    summary["skipped_steps"] = skipped_steps
+    checkpoint = output_directory / f"checkpoint_{iteration}"
+    if diverged:
+        raise TrainingDiverged(
+            f"{hparams.max_nonfinite_steps} steps in a row had non-finite losses or gradients (the last at "
+            f"iteration {iteration}), so training stopped. No such step was applied: the weights are as good as "
+            f"before, saved in {checkpoint}. Check the data, lower learning_rate, or train without fp16_run.")
+    if stop_signal:
+        summary["stopped_by"] = stop_request.signal_name or "a signal on another process"
+        if main_process:
+            print(f"Stopped by {summary['stopped_by']} at iteration {iteration}, saved in {checkpoint}. Resume "
+                  f"with the same command and -c {checkpoint}", flush=True)
     return summary
 
 
@@ -287,7 +430,10 @@ def main() -> None:
                         help="only validate the training and validation filelists and audio, then exit")
     args = parser.parse_args()
 
-    hparams = create_hparams(args.hparams)
+    try:
+        hparams = create_hparams(args.hparams)
+    except ValueError as error:
+        parser.error(str(error))
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device=cuda but no CUDA device is available")
     torch.backends.cudnn.enabled = hparams.cudnn_enabled
@@ -296,16 +442,22 @@ def main() -> None:
     if not Path(hparams.training_files).exists() and "ljs_audio_text" in hparams.training_files and ljspeech.is_dir():
         print(f"Writing the LJ Speech filelists from {ljspeech}/metadata.csv")
         prepare_filelists(ljspeech, Path(hparams.training_files).parent, "ljs", data_root=hparams.data_root)
-    for filelist in (hparams.training_files, hparams.validation_files):
-        check_filelist(filelist, hparams)  # every bad file or line in one error, before training starts
+    try:
+        for filelist in (hparams.training_files, hparams.validation_files):
+            check_filelist(filelist, hparams)  # every bad file or line in one error, before training starts
+    except (ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"error: {error}") from None
     if args.check_data:
         print("Data OK: " + ", ".join((hparams.training_files, hparams.validation_files)))
         return
     print(f"FP16 Run: {hparams.fp16_run} | Distributed Run: {hparams.distributed_run} | "
           f"cuDNN Enabled: {hparams.cudnn_enabled} | cuDNN Benchmark: {hparams.cudnn_benchmark}")
-    summary = train(args.output_directory, args.log_directory, args.checkpoint_path, args.warm_start,
-                    args.n_gpus, args.rank, args.group_name, hparams, args.target_val_loss, args.device)
-    if args.target_val_loss is not None and not summary["target_reached"]:
+    try:
+        summary = train(args.output_directory, args.log_directory, args.checkpoint_path, args.warm_start,
+                        args.n_gpus, args.rank, args.group_name, hparams, args.target_val_loss, args.device)
+    except (TrainingDiverged, ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"error: {error}") from None
+    if args.target_val_loss is not None and not summary["target_reached"] and not summary["stopped_by"]:
         print(f"Target validation loss {args.target_val_loss} not reached; last validation: {summary['validation']}")
 
 

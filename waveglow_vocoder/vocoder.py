@@ -3,6 +3,8 @@
 WaveGlow and the Griffin-Lim fallback the same way. Frames past an utterance's own length in a padded
 batch give audio past its length * hop_length samples: trim with the mel lengths."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -30,7 +32,12 @@ class GriffinLimVocoder(nn.Module):
     def forward(self, mels: Tensor) -> Tensor:
         """mels: (B, n_mels, T) log mel -> (B, T * hop_length) float32: Griffin-Lim's (T - 1) * hop samples,
         then one hop of silence, so that both vocoders give the same length."""
-        stft = self.stft
+        stft, n_frames = self.stft, mels.size(2)
+        # Griffin-Lim's reflect-padded STFT needs more than filter_length / 2 samples, (T - 1) * hop of them:
+        # a very short mel is padded with silence (log 1e-5), and the audio cut back to T * hop samples.
+        min_frames = stft.filter_length // (2 * stft.hop_length) + 2
+        if n_frames < min_frames:
+            mels = F.pad(mels, (0, min_frames - n_frames), value=math.log(1e-5))
         linear = stft.mel_to_linear(mels)  # (B, n_freq, T)
         audio = griffin_lim(linear, stft.filter_length, stft.hop_length, stft.win_length, n_iters=self.n_iters,
                             power=self.power)  # (B, (T - 1) * hop)
@@ -38,7 +45,7 @@ class GriffinLimVocoder(nn.Module):
         # unsharpened magnitudes (Parseval), i.e. to the level the mel was computed from.
         scale = linear.flatten(1).norm(dim=1) / (linear.flatten(1) ** self.power).norm(dim=1).clamp(min=1e-8)
         audio = (audio * scale.unsqueeze(1)).clamp(-1.0, 1.0)
-        return F.pad(audio, (0, self.hop_length))
+        return F.pad(audio, (0, self.hop_length))[:, : n_frames * self.hop_length]
 
 
 class WaveGlowVocoder(nn.Module):

@@ -1,0 +1,260 @@
+"""Synthesize speech with a trained Tacotron 2: text -> mel -> vocoder (WaveGlow, or Griffin-Lim without
+WaveGlow weights) -> wav, plus the mel (.npy) and an alignment picture for every utterance.
+
+    python3 inference.py --checkpoint outdir/checkpoint_1000 --text "Hello world." --output_dir synth
+    python3 inference.py --checkpoint tacotron2_statedict.pt --waveglow waveglow.pt --text_file lines.txt
+    echo "Read from standard input." | python3 inference.py --checkpoint outdir/checkpoint_1000
+
+Each line of --text_file (or of stdin) is one utterance. Long text is split at sentence boundaries; all
+pieces of all utterances are decoded in batches, and each utterance's pieces are joined with a short pause.
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
+
+from checkpoint import load_tacotron2
+from data_utils import atomic_write
+from logger import save_alignment_png
+from text import symbols, text_to_sequence
+from waveglow_vocoder import load_vocoder
+
+# A sentence ends at . ! ? or ; (closing quotes or brackets stay with it) followed by white space.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+")
+_CLAUSE_END = re.compile(r"(?<=[,:])\s+")
+_SPEAKABLE_IDS = {i for i, symbol in enumerate(symbols) if symbol.isalpha() or symbol.startswith("@")}
+SILENCE_LOG_MEL = float(np.log(1e-5))  # TacotronSTFT clamps magnitudes at 1e-5 before the log
+
+
+def _pack(parts: list[str], max_chars: int, joiner: str) -> list[str]:
+    """Greedily join consecutive parts with `joiner` while the result stays within max_chars."""
+    packed: list[str] = []
+    for part in parts:
+        if packed and len(packed[-1]) + len(joiner) + len(part) <= max_chars:
+            packed[-1] += joiner + part
+        else:
+            packed.append(part)
+    return packed
+
+
+def split_text(text: str, max_chars: int = 200) -> list[str]:
+    """Sentences of `text`, several short ones packed into one piece of at most max_chars; a longer
+    sentence is cut at commas and colons, then between words, so that no piece outgrows what the
+    attention saw in training (LJ Speech utterances are at most about 190 characters)."""
+    pieces = []
+    for sentence in _pack(_SENTENCE_END.split(text.strip()), max_chars, " "):
+        for clause in _pack(_CLAUSE_END.split(sentence), max_chars, " "):
+            pieces += _pack(clause.split(), max_chars, " ") if len(clause) > max_chars else [clause]
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def text_to_ids(text: str, hparams) -> Tensor:
+    """Symbol ids (T_in,) of one piece of text; ValueError if no letter or phone is left to speak."""
+    ids = text_to_sequence(text, hparams.text_cleaners, use_cmudict=hparams.use_cmudict)
+    if not _SPEAKABLE_IDS.intersection(ids):
+        raise ValueError(f"text {text!r} has nothing speakable: no letters or phones of the symbol set are "
+                         f"left after the cleaners {hparams.text_cleaners}")
+    return torch.tensor(ids, dtype=torch.long)
+
+
+@dataclass
+class Decoded:
+    mel: Tensor  # (n_mels, T_out) postnet mel of the real frames
+    alignment: Tensor  # (S, T_in) real decoder steps x real symbols
+    stopped: bool  # False: cut at max_decoder_steps before the gate fired
+
+
+@torch.no_grad()
+def decode(model, sequences: list[Tensor], batch_size: int = 8) -> list[Decoded]:
+    """Free-running decoding of many symbol sequences, batch_size at a time, each stopping on its own
+    gate (Tacotron2.inference); sequences of similar length share a batch. Results in input order, the
+    same mels as decoding one by one (the batch only changes which rows share the matrix products)."""
+    device = next(model.parameters()).device
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    results: list[Decoded | None] = [None] * len(sequences)
+    r = model.n_frames_per_step
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        lengths = torch.tensor([len(sequences[i]) for i in batch], device=device)
+        text = pad_sequence([sequences[i] for i in batch], batch_first=True).to(device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reaching max_decoder_steps is reported per utterance instead
+            _, mels, gates, alignments, mel_lengths = model.inference(text, lengths)
+        for row, index in enumerate(batch):
+            frames, symbols_in = int(mel_lengths[row]), int(lengths[row])
+            steps = frames // r
+            stopped = bool(torch.sigmoid(gates[row, steps - 1].float()) > model.decoder.gate_threshold)
+            results[index] = Decoded(mels[row, :, :frames].float().cpu(),
+                                     alignments[row, :steps, :symbols_in].float().cpu(), stopped)
+    return results
+
+
+@dataclass
+class Utterance:
+    text: str
+    pieces: list[str]
+    mel: np.ndarray  # (n_mels, T_out): the pieces' mels joined by pauses
+    alignment: np.ndarray  # (S, T_in) of all pieces, block-diagonal
+    audio: np.ndarray  # (T_out * hop_length,) float32 in [-1, 1]
+    seconds: float  # synthesis time spent on it (its share of the batched decoding, plus its vocoding)
+    limit_hits: list[int] = field(default_factory=list)  # pieces cut at max_decoder_steps
+
+    def real_time_factor(self, sampling_rate: int) -> float:
+        return self.seconds / (len(self.audio) / sampling_rate)
+
+
+def _block_diagonal(alignments: list[Tensor]) -> np.ndarray:
+    """Per-piece (S_i, T_in_i) alignments -> one (sum S_i, sum T_in_i) picture of the whole utterance."""
+    block = np.zeros((sum(a.shape[0] for a in alignments), sum(a.shape[1] for a in alignments)), np.float32)
+    step = symbol = 0
+    for alignment in alignments:
+        block[step : step + alignment.shape[0], symbol : symbol + alignment.shape[1]] = alignment.numpy()
+        step, symbol = step + alignment.shape[0], symbol + alignment.shape[1]
+    return block
+
+
+def synthesize(model, vocoder, hparams, texts: list[str], batch_size: int = 8, max_chars: int = 200,
+               pause: float = 0.15) -> list[Utterance]:
+    """Texts -> utterances. Every text is checked before anything is decoded; a piece that reaches
+    max_decoder_steps is reported with a warning (its audio is cut there), never silently."""
+    pieces = [split_text(text, max_chars) for text in texts]
+    for number, (text, parts) in enumerate(zip(texts, pieces), start=1):
+        if not parts:
+            raise ValueError(f"utterance {number}: empty text {text!r}; nothing to say")
+    sequences = [text_to_ids(piece, hparams) for parts in pieces for piece in parts]
+    start = time.perf_counter()
+    decoded = decode(model, sequences, batch_size)
+    decode_seconds = time.perf_counter() - start
+    total_frames = sum(item.mel.size(1) for item in decoded)
+    device = next(model.parameters()).device
+    silence = torch.full((hparams.n_mel_channels, round(pause * hparams.sampling_rate / hparams.hop_length)),
+                         SILENCE_LOG_MEL)
+    utterances, position = [], 0
+    for number, (text, parts) in enumerate(zip(texts, pieces), start=1):
+        items, position = decoded[position : position + len(parts)], position + len(parts)
+        limit_hits = [i for i, item in enumerate(items, start=1) if not item.stopped]
+        for i in limit_hits:
+            seconds = items[i - 1].mel.size(1) * hparams.hop_length / hparams.sampling_rate
+            warnings.warn(f"utterance {number}, piece {i} of {len(parts)} ({parts[i - 1][:60]!r}): reached "
+                          f"max_decoder_steps={model.decoder.max_decoder_steps} ({seconds:.1f} s of audio) before "
+                          "its stop token fired, so its audio is cut there; raise it with "
+                          "--hparams=max_decoder_steps=N, or split the text finer with --max_chars", stacklevel=2)
+        mel = torch.cat([m for item in items for m in (silence, item.mel)][1:], dim=1)  # pause between pieces
+        vocoder_start = time.perf_counter()
+        audio = vocoder(mel.unsqueeze(0).to(device))[0, : mel.size(1) * hparams.hop_length]
+        seconds = time.perf_counter() - vocoder_start + decode_seconds * sum(i.mel.size(1) for i in items) / total_frames
+        utterances.append(Utterance(text, parts, mel.numpy(), _block_diagonal([i.alignment for i in items]),
+                                    audio.float().cpu().numpy(), seconds, limit_hits))
+    return utterances
+
+
+def write_utterance(utterance: Utterance, stem: Path, sampling_rate: int) -> None:
+    """stem.wav (16-bit PCM), stem.npy (the mel) and stem_alignment.png, each written atomically."""
+    atomic_write(stem.with_suffix(".wav"), lambda handle: soundfile.write(
+        handle, utterance.audio, sampling_rate, format="WAV", subtype="PCM_16"))
+    atomic_write(stem.with_suffix(".npy"), lambda handle: np.save(handle, utterance.mel.astype(np.float32)))
+    save_alignment_png(utterance.alignment, stem.with_name(stem.name + "_alignment.png"),
+                       f"{utterance.text[:60]}")
+
+
+def read_texts(args) -> list[str]:
+    """--text, else the non-blank lines of --text_file, else of stdin (UTF-8; a bad byte names its line)."""
+    if args.text is not None:
+        return [args.text]
+    if args.text_file:
+        source, raw = args.text_file, Path(args.text_file).read_bytes()
+    elif sys.stdin is None or sys.stdin.isatty():
+        raise ValueError("no text: give --text, --text_file, or pipe text on standard input")
+    else:
+        source, raw = "<stdin>", sys.stdin.buffer.read()
+    texts = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            text = line.decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{source}:{number}: not UTF-8 (byte 0x{line[error.start]:02x} at column "
+                             f"{error.start + 1})") from None
+        if text:
+            texts.append(text)
+    if not texts:
+        raise ValueError(f"{source}: no text (the input is empty or only white space)")
+    return texts
+
+
+def prepare_output_dir(path: str) -> Path:
+    """Create the folder (and its parents); a clear error if it cannot be made or written to."""
+    output_dir = Path(path)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create output folder {output_dir}: {error.strerror}") from None
+    if not os.access(output_dir, os.W_OK | os.X_OK):
+        raise ValueError(f"output folder {output_dir} is not writable")
+    return output_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-c", "--checkpoint", required=True,
+                        help="Tacotron 2 checkpoint: ours, or the reference's tacotron2_statedict.pt")
+    parser.add_argument("--text", default=None, help="one utterance (else --text_file, else stdin)")
+    parser.add_argument("--text_file", default=None, help="UTF-8 file, one utterance per line")
+    parser.add_argument("-o", "--output_dir", default="synth", help="created if missing (default: synth)")
+    parser.add_argument("--hparams", default="",
+                        help="overrides: sizes for a reference checkpoint, or e.g. max_decoder_steps=2000")
+    parser.add_argument("--waveglow", default=None, help="WaveGlow weights; Griffin-Lim when not given")
+    parser.add_argument("--allow_legacy_pickle", action="store_true",
+                        help="allow NVIDIA's pickled WaveGlow files (unpickling can run code: trusted files only)")
+    parser.add_argument("--sigma", type=float, default=0.666, help="WaveGlow noise standard deviation")
+    parser.add_argument("--denoiser_strength", type=float, default=0.0, help="WaveGlow denoiser (e.g. 0.01)")
+    parser.add_argument("--griffin_lim_iters", type=int, default=None, help="default: hparams.griffin_lim_iters")
+    parser.add_argument("--batch_size", type=int, default=8, help="pieces decoded together")
+    parser.add_argument("--max_chars", type=int, default=200, help="longer sentences are split further")
+    parser.add_argument("--device", default=None, choices=["cpu", "cuda"], help="default: CUDA when available")
+    parser.add_argument("--seed", type=int, default=1234, help="for the prenet's dropout, on at inference")
+    parser.add_argument("--prefix", default="utt", help="output files are PREFIX_001.wav, .npy, _alignment.png")
+    args = parser.parse_args(argv)
+    if args.batch_size < 1 or args.max_chars < 1:
+        parser.error("--batch_size and --max_chars must be at least 1")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device=cuda but no CUDA device is available")
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    try:
+        texts = read_texts(args)
+        output_dir = prepare_output_dir(args.output_dir)
+        model, hparams = load_tacotron2(args.checkpoint, args.hparams, device)
+        if args.griffin_lim_iters is not None:
+            hparams.griffin_lim_iters = args.griffin_lim_iters
+        vocoder = load_vocoder(args.waveglow, hparams, args.allow_legacy_pickle, args.sigma,
+                               args.denoiser_strength, device)
+        torch.manual_seed(args.seed)
+        utterances = synthesize(model, vocoder, hparams, texts, args.batch_size, args.max_chars)
+    except (ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"error: {error}") from None
+    total_audio = total_seconds = 0.0
+    for number, utterance in enumerate(utterances, start=1):
+        stem = output_dir / f"{args.prefix}_{number:03d}"
+        write_utterance(utterance, stem, hparams.sampling_rate)
+        duration = len(utterance.audio) / hparams.sampling_rate
+        total_audio, total_seconds = total_audio + duration, total_seconds + utterance.seconds
+        print(f"{stem}.wav: {duration:.2f} s of audio in {utterance.seconds:.2f} s, real-time factor "
+              f"{utterance.real_time_factor(hparams.sampling_rate):.3f}"
+              + (f", {len(utterance.limit_hits)} piece(s) cut at max_decoder_steps" if utterance.limit_hits else ""))
+    vocoder_name = "WaveGlow" if args.waveglow else "Griffin-Lim"
+    print(f"{len(utterances)} utterance(s), {total_audio:.2f} s of audio in {total_seconds:.2f} s on {device} "
+          f"with {vocoder_name}: real-time factor {total_seconds / total_audio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
