@@ -158,6 +158,18 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         raise
 
 
+def make_output_directory(path: str | Path) -> Path:
+    """Create a folder for outputs (and its parents); a clear error if it cannot be made or written to."""
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create output directory {directory}: {error.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(f"output directory {directory} is not writable")
+    return directory
+
+
 def mel_cache_key(hparams: HParams) -> str:
     """Short hash of the audio hparams: changing any of them moves the cache to a new folder."""
     values = [MEL_CACHE_VERSION] + [getattr(hparams, name) for name in AUDIO_HPARAMS]

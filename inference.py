@@ -10,7 +10,6 @@ pieces of all utterances are decoded in batches, and each utterance's pieces are
 """
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -25,7 +24,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
 from checkpoint import load_tacotron2
-from data_utils import atomic_write
+from data_utils import atomic_write, make_output_directory
 from logger import save_alignment_png
 from text import symbols, text_to_sequence
 from waveglow_vocoder import load_vocoder
@@ -192,18 +191,6 @@ def read_texts(args) -> list[str]:
     return texts
 
 
-def prepare_output_dir(path: str) -> Path:
-    """Create the folder (and its parents); a clear error if it cannot be made or written to."""
-    output_dir = Path(path)
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"cannot create output folder {output_dir}: {error.strerror}") from None
-    if not os.access(output_dir, os.W_OK | os.X_OK):
-        raise ValueError(f"output folder {output_dir} is not writable")
-    return output_dir
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--checkpoint", required=True,
@@ -232,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     try:
         texts = read_texts(args)
-        output_dir = prepare_output_dir(args.output_dir)
+        output_dir = make_output_directory(args.output_dir)
         model, hparams = load_tacotron2(args.checkpoint, args.hparams, device)
         if args.griffin_lim_iters is not None:
             hparams.griffin_lim_iters = args.griffin_lim_iters

@@ -5,10 +5,8 @@
 """
 
 import argparse
-import contextlib
 import dataclasses
 import math
-import os
 import random
 import signal
 import threading
@@ -22,7 +20,8 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
 from checkpoint import check_compatible, read_checkpoint, state_dict_of
-from data_utils import TextMelCollate, TextMelLoader, atomic_write, check_filelist, prepare_filelists
+from data_utils import (TextMelCollate, TextMelLoader, atomic_write, check_filelist, make_output_directory,
+                        prepare_filelists)
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
@@ -231,15 +230,9 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
 
 
 def prepare_output_directory(path: str) -> Path:
-    """Create the checkpoint folder (a clear error if that fails) and remove temporary files that a killed
-    save left behind (the checkpoints themselves are only ever renamed into place whole)."""
-    output_directory = Path(path)
-    try:
-        output_directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"cannot create output directory {output_directory}: {error.strerror}") from None
-    if not os.access(output_directory, os.W_OK | os.X_OK):
-        raise ValueError(f"output directory {output_directory} is not writable")
+    """Create the checkpoint folder and remove temporary files that a killed save left behind (the
+    checkpoints themselves are only ever renamed into place whole)."""
+    output_directory = make_output_directory(path)
     for stale in output_directory.glob(".checkpoint_*.tmp"):
         stale.unlink()
     return output_directory

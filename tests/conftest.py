@@ -1,5 +1,6 @@
 """Shared fixtures: tiny hparams that build and run in milliseconds, and seeding."""
 
+import dataclasses
 import random
 import sys
 from pathlib import Path
@@ -49,3 +50,24 @@ def tiny_hparams():
 @pytest.fixture
 def repo_root():
     return ROOT
+
+
+@pytest.fixture
+def filelists(tmp_path, repo_root):
+    """Tiny train/val filelists over the bundled demo corpus (paths relative to the repo root)."""
+    lines = (repo_root / "filelists" / "demo_audio_text_train_filelist.txt").read_text().splitlines()
+    short = sorted(lines, key=len)[:8]  # short texts: short utterances, fast steps
+    train_list, val_list = tmp_path / "train.txt", tmp_path / "val.txt"
+    train_list.write_text("\n".join(short[:6]) + "\n")
+    val_list.write_text("\n".join(short[6:]) + "\n")
+    return train_list, val_list
+
+
+@pytest.fixture
+def run_hparams(tiny_hparams, filelists, repo_root, tmp_path):
+    """tiny_hparams training on 6 demo utterances (batch 2, r = 2, 3 iterations, validation every 2)."""
+    train_list, val_list = filelists
+    return dataclasses.replace(tiny_hparams, training_files=str(train_list), validation_files=str(val_list),
+                               data_root=str(repo_root), batch_size=2, iters_per_checkpoint=2,
+                               max_iterations=3, num_workers=0, n_frames_per_step=2,
+                               mel_cache_dir=str(tmp_path / "mels"))

@@ -16,7 +16,7 @@ import torch.multiprocessing as mp
 import train
 from model import Tacotron2, Tacotron2Loss
 from test_model import make_batch
-from test_train import _hparams_string, filelists, run_hparams  # noqa: F401 (fixtures)
+from test_train import _hparams_string
 
 K_STEPS = 3
 

@@ -85,7 +85,7 @@ def test_bad_inputs_name_the_file_line_or_folder(tiny_checkpoint, tmp_path, repo
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     result = run_cli("-c", tiny_checkpoint[0], "--text", "Hi.", "-o", blocker / "out", cwd=repo_root)
-    assert result.returncode == 1 and "cannot create output folder" in result.stderr.decode()
+    assert result.returncode == 1 and "cannot create output directory" in result.stderr.decode()
     result = run_cli("-c", tmp_path / "missing.pt", "--text", "Hi.", "-o", tmp_path / "out", cwd=repo_root)
     assert result.returncode == 1 and "checkpoint not found" in result.stderr.decode()
 

@@ -15,7 +15,7 @@ import torch
 import inference
 import train
 from model import Tacotron2, Tacotron2Loss
-from test_train import ONE_THREAD, _hparams_string, _train, filelists, run_hparams  # noqa: F401 (fixtures)
+from test_train import ONE_THREAD, _hparams_string, _train
 from waveglow_vocoder import GriffinLimVocoder
 
 
