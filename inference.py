@@ -127,11 +127,21 @@ def synthesize(model, vocoder, hparams, texts: list[str], batch_size: int = 8, m
                pause: float = 0.15) -> list[Utterance]:
     """Texts -> utterances. Every text is checked before anything is decoded; a piece that reaches
     max_decoder_steps is reported with a warning (its audio is cut there), never silently."""
-    pieces = [split_text(text, max_chars) for text in texts]
-    for number, (text, parts) in enumerate(zip(texts, pieces), start=1):
+    pieces, sequences = [], []
+    for number, text in enumerate(texts, start=1):
+        parts = split_text(text, max_chars)
         if not parts:
             raise ValueError(f"utterance {number}: empty text {text!r}; nothing to say")
-    sequences = [text_to_ids(piece, hparams) for parts in pieces for piece in parts]
+        speakable = []  # a piece of punctuation alone ("..." between two sentences) is left out
+        for part in parts:
+            try:
+                speakable.append((part, text_to_ids(part, hparams)))
+            except ValueError:
+                pass
+        if not speakable:
+            text_to_ids(text, hparams)  # raises the error that names the text
+        pieces.append([part for part, _ in speakable])
+        sequences += [ids for _, ids in speakable]
     start = time.perf_counter()
     decoded = decode(model, sequences, batch_size)
     decode_seconds = time.perf_counter() - start

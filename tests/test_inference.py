@@ -213,3 +213,12 @@ def test_notebook_runs_top_to_bottom(tiny_checkpoint, repo_root):
     assert not [output for output in outputs if output.output_type == "error"]
     assert any("image/png" in output.get("data", {}) for output in outputs)  # the mel and alignment plots
     assert any("text/html" in output.get("data", {}) for output in outputs)  # the audio player
+
+
+def test_a_piece_with_nothing_speakable_is_left_out(tiny_checkpoint):
+    _, model, hparams = tiny_checkpoint
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (utterance,) = inference.synthesize(model.eval(), GriffinLimVocoder(hparams, n_iters=1), hparams,
+                                            ["First part. ?!? Second part."], max_chars=12)
+    assert utterance.pieces == ["First part.", "Second part."]
