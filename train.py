@@ -328,7 +328,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     def save() -> None:  # every rank calls it: the random states are gathered from all of them
         rng = distributed.all_gather_object(rng_state())
         if main_process:
-            save_checkpoint(raw_model, optimizer, scaler, hparams, learning_rate_at(iteration - 1, hparams),
+            save_checkpoint(raw_model, optimizer, scaler, hparams, learning_rate,
                             iteration, output_directory / f"checkpoint_{iteration}", rng=rng,
                             skipped_steps=skipped_steps, **best)
             prune_checkpoints(output_directory, hparams.checkpoints_to_keep, best["best_iteration"])
@@ -344,7 +344,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                 step_start = time.perf_counter()
                 losses, grad_norm, stepped = train_step(model, criterion, optimizer, scaler, autocast, batch,
                                                         device, hparams, iteration)
-                iteration += 1
+                learning_rate, iteration = learning_rate_at(iteration, hparams), iteration + 1  # the rate just used
                 skipped_steps += not stepped
                 nonfinite_in_a_row = 0 if stepped else nonfinite_in_a_row + 1
                 summary["losses"].append(losses["loss"])
@@ -353,11 +353,11 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                     frames_per_second = float(batch[4].sum()) * world_size / duration
                     print(f"it {iteration} | loss {losses['loss']:.4f} (mel {losses['mel']:.3f} post "
                           f"{losses['postnet_mel']:.3f} gate {losses['gate']:.3f} attn {losses['guided_attn']:.3f})"
-                          f" | grad {float(grad_norm):.2f} | lr {learning_rate_at(iteration - 1, hparams):.1e} | "
+                          f" | grad {float(grad_norm):.2f} | lr {learning_rate:.1e} | "
                           f"{duration:.2f} s/it | {frames_per_second:.0f} frames/s"
                           + ("" if stepped else " | not finite: step skipped"), flush=True)
-                    logger.log_training(iteration, losses, float(grad_norm), learning_rate_at(iteration - 1, hparams),
-                                        duration, frames_per_second)
+                    logger.log_training(iteration, losses, float(grad_norm), learning_rate, duration,
+                                        frames_per_second)
 
                 stop_signal = distributed.any_rank(stop_request.signal_name is not None)
                 diverged = nonfinite_in_a_row >= hparams.max_nonfinite_steps
