@@ -117,14 +117,33 @@ class Attention(nn.Module):
         self.location_layer = LocationLayer(attention_location_n_filters, attention_location_kernel_size,
                                             attention_dim)
 
+    def location_weight(self) -> Tensor:
+        """The location conv and its projection as one (attention_dim, 2 * kernel_size) matrix on the unfolded
+        windows of LocationLayer: both are linear and bias-free, so their product is the same map."""
+        location = self.location_layer
+        return location.location_dense.linear_layer.weight @ location.location_conv.conv.weight.flatten(1)
+
+    def energies(self, processed_query: Tensor, attention_weights_cat: Tensor, processed_memory: Tensor) -> Tensor:
+        """processed_query (B, attention_dim), attention_weights_cat (B, 2, T_in), processed_memory
+        (B, T_in, attention_dim) -> unmasked energies (B, T_in)."""
+        processed_location = self.location_layer(attention_weights_cat)
+        return self.v(torch.tanh(processed_query.unsqueeze(1) + processed_location + processed_memory)).squeeze(2)
+
     def forward(self, query: Tensor, memory: Tensor, processed_memory: Tensor,
-                attention_weights_cat: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+                attention_weights_cat: Tensor, mask: Tensor | None,
+                location_weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """query (B, attention_rnn_dim), memory (B, T_in, C), processed_memory (B, T_in, attention_dim),
         attention_weights_cat (B, 2, T_in), mask (B, T_in) True on real symbols or None
-        -> context (B, C), attention weights (B, T_in)."""
-        processed_query = self.query_layer(query).unsqueeze(1)  # (B, 1, attention_dim)
-        processed_location = self.location_layer(attention_weights_cat)
-        energies = self.v(torch.tanh(processed_query + processed_location + processed_memory)).squeeze(2)
+        -> context (B, C), attention weights (B, T_in). With `location_weight()`'s result passed in, the
+        energies run through _LocationEnergies (same values and gradients, a fraction of the memory)."""
+        processed_query = self.query_layer(query)
+        if location_weight is None:
+            energies = self.energies(processed_query, attention_weights_cat, processed_memory)
+        else:
+            dtype = location_weight.dtype  # one dtype inside (autocast's, if on); the casts carry gradients
+            energies = _LocationEnergies.apply(processed_query.to(dtype), attention_weights_cat.to(dtype),
+                                               processed_memory.to(dtype), location_weight,
+                                               self.v.linear_layer.weight.view(-1).to(dtype))
         if mask is not None:  # finfo.min, not -inf: finite in float16/bfloat16 too, and no NaN from inf-inf
             energies = energies.masked_fill(~mask, torch.finfo(energies.dtype).min)
         weights = F.softmax(energies.float(), dim=1).to(energies.dtype)  # float32 softmax: AMP-safe
@@ -264,6 +283,52 @@ def lstm_cell_forward(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor,
     return o * tanh_c, c_new, gates, tanh_c
 
 
+
+def _location_windows(attention_weights_cat: Tensor, kernel_size: int) -> Tensor:
+    """(B, 2, T_in) -> (B, T_in, 2 * kernel_size): the zero-padded windows a 'same' conv1d reads."""
+    B, _, T_in = attention_weights_cat.shape
+    padding = (kernel_size - 1) // 2
+    windows = F.pad(attention_weights_cat, (padding, padding)).unfold(2, kernel_size, 1)  # (B, 2, T_in, k)
+    return windows.transpose(1, 2).reshape(B, T_in, 2 * kernel_size)
+
+
+class _LocationEnergies(torch.autograd.Function):
+    """e = tanh(query + windows(weights_cat) W_loc^T + memory) v, the location-sensitive energies of one step,
+    keeping only the small inputs for backward: the (B, T_in, attention_dim) intermediates, most of a
+    step's activations with autograd, are recomputed there (about 1 ms per step at batch 8).
+    processed_query (B, A), attention_weights_cat (B, 2, T_in), processed_memory (B, T_in, A),
+    location_weight (A, 2 * k), v (A,) -> energies (B, T_in)."""
+
+    @staticmethod
+    def _tanh(processed_query, windows, processed_memory, location_weight):
+        return torch.tanh(torch.baddbmm(processed_memory, windows, location_weight.t().expand(windows.size(0), -1, -1))
+                          .add_(processed_query.unsqueeze(1)))
+
+    @staticmethod
+    def forward(ctx, processed_query, attention_weights_cat, processed_memory, location_weight, v):
+        windows = _location_windows(attention_weights_cat, location_weight.size(1) // 2)
+        hidden = _LocationEnergies._tanh(processed_query, windows, processed_memory, location_weight)
+        ctx.save_for_backward(processed_query, attention_weights_cat, processed_memory, location_weight, v)
+        return hidden @ v
+
+    @staticmethod
+    def backward(ctx, d_energies):
+        processed_query, attention_weights_cat, processed_memory, location_weight, v = ctx.saved_tensors
+        B, _, T_in = attention_weights_cat.shape
+        kernel_size = location_weight.size(1) // 2
+        windows = _location_windows(attention_weights_cat, kernel_size)
+        hidden = _LocationEnergies._tanh(processed_query, windows, processed_memory, location_weight)
+        d_v = (d_energies.reshape(1, -1) @ hidden.reshape(-1, hidden.size(2))).view(-1)
+        d_sum = (d_energies.unsqueeze(2) * v) * (1.0 - hidden * hidden)  # (B, T_in, A)
+        d_location_weight = d_sum.reshape(-1, d_sum.size(2)).t() @ windows.reshape(-1, windows.size(2))
+        d_windows = d_sum @ location_weight  # (B, T_in, 2 * k) -> back onto the padded input: fold
+        d_padded = F.fold(d_windows.transpose(1, 2), output_size=(1, T_in + kernel_size - 1),
+                          kernel_size=(1, kernel_size))  # (B, 2, 1, T_in + 2 * padding)
+        padding = (kernel_size - 1) // 2
+        d_weights_cat = d_padded[:, :, 0, padding : padding + T_in]
+        return d_sum.sum(1), d_weights_cat, d_sum, d_location_weight, d_v
+
+
 class DecoderState(NamedTuple):
     attention_hidden: Tensor  # (B, attention_rnn_dim)
     attention_cell: Tensor  # (B, attention_rnn_dim)
@@ -401,6 +466,7 @@ class Decoder(nn.Module):
                 return _LSTMStep.apply(x, c, pre, token, step_weight)
             return lstm_cell_forward(step_weight.forward_mm(x, pre), c)[:2]
 
+        location_weight = self.attention_layer.location_weight().to(dtype)
         state = self.initial_state(memory)
         att_h, att_c, dec_h, dec_c = (t.to(dtype) for t in state[:4])
         weights, weights_cum, context = state.attention_weights, state.attention_weights_cum, state.attention_context
@@ -410,7 +476,8 @@ class Decoder(nn.Module):
             att_h, att_c = lstm(x, att_c, pre, att_step, att_token if record else None)
             att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
             weights_cat = torch.stack((weights, weights_cum), dim=1)
-            context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask)
+            context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask,
+                                                    location_weight)
             weights_cum = weights_cum + weights
             x = torch.cat((att_h, context.to(dtype), dec_h), dim=1)
             dec_h, dec_c = lstm(x, dec_c, dec_bias, dec_step, dec_token if record else None)
