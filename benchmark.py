@@ -13,8 +13,13 @@ Modes, each measured in its own process (so that its peak memory is its own):
   token is disabled, so random weights compare fairly), then the postnet; frames/s and real-time factor
   (hop_length samples per frame at sampling_rate).
 - infer_batch: the same for `batch_size` utterances at once: frames/s over the batch.
+- infer_weights: `infer` for each of cpu_inference_weights float32, float16 and int8 (CPU), with the
+  relative rms deviation of each one's mels from float32's (same prenet dropout draws); with --checkpoint
+  on a trained model, otherwise on the random one.
 - vocoders: seconds of audio made per second by WaveGlow (reference size and n_channels=64, weight norm
   removed, sigma 0.666) and by Griffin-Lim (griffin_lim_iters), from a mel of `vocoder_frames` frames.
+--reference_path times the decoder's straightforward loops over Decoder.step (nn.LSTMCell, autograd) instead
+of its fused fast paths, for before/after figures on any machine.
 No timing assertions anywhere in the tests: this script is how speed is measured.
 """
 
@@ -69,8 +74,18 @@ def _timed(function, repeats: int, warmup: int, device) -> list[float]:
     return times
 
 
+def build_model(args, hparams, device) -> Tacotron2:
+    if args.checkpoint:
+        from checkpoint import load_tacotron2
+        model, _ = load_tacotron2(args.checkpoint, args.hparams, device)
+    else:
+        model = Tacotron2(hparams).to(device)
+    model.decoder.fused = not args.reference_path
+    return model
+
+
 def bench_train(args, hparams, device) -> dict:
-    model = Tacotron2(hparams).to(device).train()
+    model = build_model(args, hparams, device).train()
     criterion = Tacotron2Loss(hparams.n_frames_per_step)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-6)
     autocast = torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
@@ -97,8 +112,8 @@ def bench_train(args, hparams, device) -> dict:
             "utterances_per_s": args.batch_size / median, "frames_per_batch": frames}
 
 
-def bench_infer(args, hparams, device, batch_size: int) -> dict:
-    model = Tacotron2(hparams).to(device).eval()
+def bench_infer(args, hparams, device, batch_size: int, model: Tacotron2 | None = None) -> dict:
+    model = build_model(args, hparams, device).eval() if model is None else model
     if args.amp:
         model = model.to(torch.bfloat16 if device.type == "cpu" else torch.float16)
     model.decoder.gate_threshold = float("inf")  # never stop: exactly infer_frames frames
@@ -108,18 +123,37 @@ def bench_infer(args, hparams, device, batch_size: int) -> dict:
                                              hparams.n_mel_channels, hparams.n_frames_per_step, device)
     if batch_size == 1:
         text, text_lengths = text[:, : args.text_length], torch.tensor([args.text_length], device=device)
+    mels = []
 
     def run():
+        torch.manual_seed(0)  # the prenet's dropout: the same draws in every run
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the step limit is the point here
-            model.inference(text, text_lengths)
+            mels[:] = [model.inference(text, text_lengths)[1]]
 
     times = _timed(run, args.repeats, args.warmup, device)
     median = statistics.median(times)
     frames = steps * hparams.n_frames_per_step * batch_size
     audio_seconds = frames * hparams.hop_length / hparams.sampling_rate
     return {"seconds": median, "seconds_all": times, "mel_frames_per_s": frames / median,
-            "real_time_factor": median / audio_seconds, "batch_size": batch_size}
+            "real_time_factor": median / audio_seconds, "batch_size": batch_size,
+            "cpu_inference_weights": model.decoder.cpu_inference_weights, "_mel": mels[0]}
+
+
+def bench_infer_weights(args, hparams, device) -> dict:
+    """`infer` per CPU weight format, and each format's mel deviation from float32's."""
+    model = build_model(args, hparams, device).eval()
+    results = {}
+    for weights in ("float32", "float16", "int8"):
+        model.decoder.cpu_inference_weights = weights
+        results[weights] = bench_infer(args, hparams, device, 1, model)
+    reference = results["float32"]["_mel"].float()
+    for result in results.values():
+        mel = result.pop("_mel").float()
+        result["mel_relative_rms_deviation"] = float((mel - reference).square().mean().sqrt()
+                                                      / reference.square().mean().sqrt())
+        result["mel_max_abs_deviation"] = float((mel - reference).abs().max())
+    return results
 
 
 def bench_vocoders(args, hparams, device) -> dict:
@@ -147,7 +181,11 @@ def run_mode(args) -> dict:
     """Measure one mode in this process -> its results and peak memory."""
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    hparams = create_hparams(args.hparams)
+    if args.checkpoint:
+        from checkpoint import load_tacotron2
+        hparams = load_tacotron2(args.checkpoint, args.hparams)[1]
+    else:
+        hparams = create_hparams(args.hparams)
     torch.manual_seed(0)
     if args.mode == "train":
         result = bench_train(args, hparams, device)
@@ -155,8 +193,11 @@ def run_mode(args) -> dict:
         result = bench_infer(args, hparams, device, batch_size=1)
     elif args.mode == "infer_batch":
         result = bench_infer(args, hparams, device, batch_size=args.batch_size)
+    elif args.mode == "infer_weights":
+        result = bench_infer_weights(args, hparams, device)
     else:
         result = bench_vocoders(args, hparams, device)
+    result.pop("_mel", None)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     if device.type == "cuda":
         result["peak_cuda_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
@@ -170,6 +211,12 @@ def format_table(results: dict) -> str:
         if mode == "train":
             lines.append(f"{mode:<12} {r['step_s']:9.3f} {r['mel_frames_per_s']:10.1f} {r['utterances_per_s']:10.2f} u/s "
                          f"{memory:8.0f}")
+        elif mode == "infer_weights":
+            for weights, v in r.items():
+                if isinstance(v, dict):
+                    lines.append(f"{'infer ' + weights:<12} {v['seconds']:9.3f} {v['mel_frames_per_s']:10.1f} "
+                                 f"{v['real_time_factor']:8.3f} RTF {memory:8.0f}  mel deviation "
+                                 f"{v['mel_relative_rms_deviation']:.2e} rms")
         elif mode.startswith("infer"):
             lines.append(f"{mode:<12} {r['seconds']:9.3f} {r['mel_frames_per_s']:10.1f} {r['real_time_factor']:8.3f} RTF "
                          f"{memory:8.0f}")
@@ -184,11 +231,14 @@ def format_table(results: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", nargs="+", default=["train", "infer", "infer_batch"],
-                        choices=["train", "infer", "infer_batch", "vocoders"])
+                        choices=["train", "infer", "infer_batch", "infer_weights", "vocoders"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--amp", action="store_true", help="float16 autocast on CUDA, bfloat16 on CPU")
     parser.add_argument("--hparams", default="", help="model overrides (default: the LJ Speech hparams)")
+    parser.add_argument("--checkpoint", default=None, help="time this trained model (its hparams) instead")
+    parser.add_argument("--reference_path", action="store_true",
+                        help="the decoder's straightforward loops instead of its fused fast paths")
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--text_length", type=int, default=100)
     parser.add_argument("--mel_length", type=int, default=400)

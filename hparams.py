@@ -72,6 +72,9 @@ class HParams:
     prenet_dim: int = 256
     max_decoder_steps: int = 1000
     gate_threshold: float = 0.5
+    # what the decoder's LSTM matrix products read when a float32 model decodes on CPU: float32, float16
+    # (half the bytes, ~1e-4 relative error) or int8 (a quarter, ~1%); see model._PackedLinear
+    cpu_inference_weights: str = "float16"
     p_attention_dropout: float = 0.1
     p_decoder_dropout: float = 0.1
 
@@ -123,6 +126,8 @@ class HParams:
             (self.lr_schedule in ("constant", "exponential"),
              f"lr_schedule={self.lr_schedule!r}; expected 'constant' or 'exponential'"),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
+            (self.cpu_inference_weights in ("float32", "float16", "int8"),
+             f"cpu_inference_weights={self.cpu_inference_weights!r}; expected 'float32', 'float16' or 'int8'"),
         ]
         for ok, message in checks:
             if not ok:

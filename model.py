@@ -329,6 +329,64 @@ class _LocationEnergies(torch.autograd.Function):
         return d_sum.sum(1), d_weights_cat, d_sum, d_location_weight, d_v
 
 
+
+CPU_INFERENCE_WEIGHTS = ("float32", "float16", "int8")
+
+
+class _PackedLinear:
+    """x W^T + b for free-running decoding, W packed once for the batch. On a float32 CPU model, `weights`
+    picks what the matrix-vector products read (they stream all of the LSTMs' ~70 MB every step, so the
+    bytes per weight set the speed): "float32" (oneDNN-packed), "float16" (fbgemm, float32 activations
+    and sums: half the bytes, 1e-4 relative error) or "int8" (fbgemm dynamic quantization, per-row
+    weight scales: a quarter of the bytes, ~1% relative error). Elsewhere (CUDA, other dtypes): plain."""
+
+    def __init__(self, weight: Tensor, bias: Tensor | None, weights: str, batch_size: int):
+        self.weight, self.bias, self.kind, self.packed = weight, bias, "plain", None
+        if weights == "plain" or weight.device.type != "cpu" or weight.dtype != torch.float32:
+            return
+        if weights in ("float16", "int8") and _fbgemm_available():
+            try:
+                self.packed, self.kind = _fbgemm_pack(weight, bias, weights), weights
+                return
+            except (AttributeError, RuntimeError) as error:  # an op gone from a later torch: float32
+                warnings.warn(f"{weights} decoder weights unavailable ({error}); using float32", stacklevel=3)
+        self.packed = _onednn_pack(weight, batch_size)
+        self.kind = "plain" if self.packed is None else "onednn"
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.kind == "float16":
+            return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)
+        if self.kind == "int8":
+            return torch.ops.quantized.linear_dynamic(x, self.packed, True)  # reduce_range, as fbgemm wants
+        if self.kind == "onednn":
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        return F.linear(x, self.weight, self.bias)
+
+
+def _fbgemm_available() -> bool:
+    return "fbgemm" in torch.backends.quantized.supported_engines or "x86" in torch.backends.quantized.supported_engines
+
+
+def _fbgemm_pack(weight: Tensor, bias: Tensor | None, weights: str):
+    if weights == "float16":
+        return torch.ops.quantized.linear_prepack_fp16(weight, bias)
+    scales = (weight.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()  # symmetric, one scale per row
+    zero_points = torch.zeros(weight.size(0), dtype=torch.long)
+    with warnings.catch_warnings():  # torch 2.13 marks quantized tensors deprecated; the kernels are current
+        warnings.simplefilter("ignore")
+        qweight = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
+        return torch.ops.quantized.linear_prepack(qweight, bias)
+
+
+class _InferenceWeights(NamedTuple):
+    """The decoder's weights rearranged for free-running decoding (Decoder._inference_fused)."""
+    attention_lstm: _PackedLinear  # [prenet output, context, hidden] -> 4 gates, both biases
+    decoder_lstm: _PackedLinear  # [attention hidden, context, hidden] -> 4 gates, both biases
+    location_weight: Tensor  # (attention_dim, 2 * kernel_size): Attention.location_weight()
+    v: Tensor  # (attention_dim,)
+    projection: _PackedLinear  # [hidden, context] -> n_mels * r mel values and the gate logit
+
+
 class DecoderState(NamedTuple):
     attention_hidden: Tensor  # (B, attention_rnn_dim)
     attention_cell: Tensor  # (B, attention_rnn_dim)
@@ -352,7 +410,7 @@ class Decoder(nn.Module):
                  attention_dim: int, attention_rnn_dim: int, attention_location_n_filters: int,
                  attention_location_kernel_size: int, decoder_rnn_dim: int, prenet_dim: int,
                  max_decoder_steps: int, gate_threshold: float, p_attention_dropout: float,
-                 p_decoder_dropout: float):
+                 p_decoder_dropout: float, cpu_inference_weights: str = "float32"):
         super().__init__()
         self.n_mel_channels = n_mel_channels
         self.n_frames_per_step = n_frames_per_step
@@ -372,7 +430,9 @@ class Decoder(nn.Module):
         self.linear_projection = LinearNorm(decoder_rnn_dim + encoder_embedding_dim,
                                             n_mel_channels * n_frames_per_step)
         self.gate_layer = LinearNorm(decoder_rnn_dim + encoder_embedding_dim, 1, w_init_gain="sigmoid")
-        self.fused = True  # teacher forcing through _teacher_forced_fused; False: the loop over `step`
+        self.fused = True  # _teacher_forced_fused and _inference_fused; False: the loops over `step`
+        self.cpu_inference_weights = cpu_inference_weights  # see _PackedLinear; mutable
+        self._inference_weights: tuple | None = None  # (key, _InferenceWeights)
 
     def initial_state(self, memory: Tensor) -> DecoderState:
         """memory: (B, T_in, C) -> all-zero state of its device and dtype."""
@@ -497,6 +557,8 @@ class Decoder(nn.Module):
         mask = lengths_to_mask(memory_lengths, memory.size(1))
         mask = None if bool(mask.all()) else mask
         processed_memory = self.attention_layer.memory_layer(memory)
+        if self.fused and not torch.is_grad_enabled():
+            return self._inference_fused(memory, processed_memory, mask)
         state = self.initial_state(memory)
         frame = memory.new_zeros(B, self.n_mel_channels)  # go frame
         steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
@@ -517,6 +579,81 @@ class Decoder(nn.Module):
             warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before "
                           f"{int((~done).sum())} of {B} utterances stopped", stacklevel=2)
         return *self._stack(mel_outputs, gate_outputs, alignments), steps * self.n_frames_per_step
+
+
+    def inference_weights(self, batch_size: int) -> _InferenceWeights:
+        """The packed weights for decoding, made once and reused while the parameters stay the same (a
+        key of their storage and in-place version counters: an optimizer step or load_state_dict renews it)."""
+        params = list(self.parameters())
+        key = (self.cpu_inference_weights, batch_size, tuple((p.data_ptr(), p._version) for p in params))
+        if self._inference_weights is not None and self._inference_weights[0] == key:
+            return self._inference_weights[1]
+        if self.cpu_inference_weights not in CPU_INFERENCE_WEIGHTS:
+            raise ValueError(f"cpu_inference_weights={self.cpu_inference_weights!r}; expected one of "
+                             f"{CPU_INFERENCE_WEIGHTS}")
+        self._inference_weights = None  # the old packs go before the new ones are made
+        with torch.no_grad():
+            att, dec, weights = self.attention_rnn, self.decoder_rnn, self.cpu_inference_weights
+            projection = torch.cat((self.linear_projection.linear_layer.weight, self.gate_layer.linear_layer.weight))
+            projection_bias = torch.cat((self.linear_projection.linear_layer.bias, self.gate_layer.linear_layer.bias))
+            packed = _InferenceWeights(
+                _PackedLinear(torch.cat((att.weight_ih, att.weight_hh), 1), att.bias_ih + att.bias_hh, weights,
+                              batch_size),
+                _PackedLinear(torch.cat((dec.weight_ih, dec.weight_hh), 1), dec.bias_ih + dec.bias_hh, weights,
+                              batch_size),
+                self.attention_layer.location_weight(),
+                self.attention_layer.v.linear_layer.weight.view(-1).clone(),
+                _PackedLinear(projection, projection_bias, "plain", batch_size))  # small: packing costs more
+        self._inference_weights = (key, packed)
+        return packed
+
+    def _inference_fused(self, memory: Tensor, processed_memory: Tensor, mask: Tensor | None):
+        """Decoder.inference without autograd, as the loop over `step` computes it (same dropout draws) but
+        with the weights of inference_weights(): one packed product per LSTM per step, the location conv and
+        its projection as one matrix, the mel projection and the gate as one product."""
+        B, T_in, _ = memory.shape
+        r, n_mels = self.n_frames_per_step, self.n_mel_channels
+        packed = self.inference_weights(B)
+        state = self.initial_state(memory)
+        att_h, att_c, dec_h, dec_c, weights, weights_cum, context = state
+        frame = memory.new_zeros(B, n_mels)  # go frame
+        steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
+        done = torch.zeros(B, dtype=torch.bool, device=memory.device)
+        location_t = packed.location_weight.t().expand(B, -1, -1)
+        kernel_size = packed.location_weight.size(1) // 2
+        outputs, alignments = [], []
+        for i in range(self.max_decoder_steps):
+            x = torch.cat((self.prenet(frame), context, att_h), dim=1)
+            att_h, att_c = lstm_cell_forward(packed.attention_lstm(x), att_c)[:2]
+            att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
+            windows = _location_windows(torch.stack((weights, weights_cum), dim=1), kernel_size)
+            hidden = torch.baddbmm(processed_memory, windows, location_t)
+            hidden = hidden.add_(self.attention_layer.query_layer(att_h).unsqueeze(1)).tanh_()
+            energies = hidden @ packed.v  # (B, T_in)
+            if mask is not None:
+                energies = energies.masked_fill_(~mask, torch.finfo(energies.dtype).min)
+            weights = F.softmax(energies.float(), dim=1).to(energies.dtype)
+            context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)
+            weights_cum = weights_cum + weights
+            x = torch.cat((att_h, context, dec_h), dim=1)
+            dec_h, dec_c = lstm_cell_forward(packed.decoder_lstm(x), dec_c)[:2]
+            dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
+            output = packed.projection(torch.cat((dec_h, context), dim=1))  # (B, n_mels * r + 1)
+            outputs.append(output)
+            alignments.append(weights)
+            if self.gate_threshold != float("inf"):  # inf: a fixed number of steps (benchmarks)
+                stopped = (torch.sigmoid(output[:, -1].float()) > self.gate_threshold) & ~done
+                steps = steps.masked_fill(stopped, i + 1)
+                done = done | stopped
+                if bool(done.all()):
+                    break
+            frame = output[:, n_mels * (r - 1) : n_mels * r]  # last of the r frames
+        if not bool(done.all()):
+            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before "
+                          f"{int((~done).sum())} of {B} utterances stopped", stacklevel=3)
+        output = torch.stack(outputs, dim=1)  # (B, S, n_mels * r + 1)
+        mel = output[:, :, :-1].reshape(B, -1, n_mels).transpose(1, 2)  # (B, n_mels, S * r)
+        return mel, output[:, :, -1], torch.stack(alignments, dim=1), steps * r
 
 
 class Tacotron2(nn.Module):
@@ -541,7 +678,7 @@ class Tacotron2(nn.Module):
             hparams.attention_dim, hparams.attention_rnn_dim, hparams.attention_location_n_filters,
             hparams.attention_location_kernel_size, hparams.decoder_rnn_dim, hparams.prenet_dim,
             hparams.max_decoder_steps, hparams.gate_threshold, hparams.p_attention_dropout,
-            hparams.p_decoder_dropout)
+            hparams.p_decoder_dropout, hparams.cpu_inference_weights)
         self.postnet = Postnet(hparams.n_mel_channels, hparams.postnet_embedding_dim,
                                hparams.postnet_kernel_size, hparams.postnet_n_convolutions)
 
