@@ -74,7 +74,7 @@ class HParams:
     gate_threshold: float = 0.5
     # what the decoder's LSTM matrix products read when a float32 model decodes on CPU: float32, float16
     # (half the bytes, ~1e-4 relative error) or int8 (a quarter, ~1%); see model._PackedLinear
-    cpu_inference_weights: str = "float16"
+    cpu_inference_weights: str = "int8"
     p_attention_dropout: float = 0.1
     p_decoder_dropout: float = 0.1
 

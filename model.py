@@ -198,17 +198,19 @@ class _StepWeight:
         if not self.inputs:
             return
         d_gates, x = torch.cat(self.gate_grads), torch.cat(self.inputs)  # (rows, 4H), (rows, K)
-        if self.grad is None:
-            self.grad = d_gates.t() @ x
-        else:
+        if self.grad is None:  # summed in float32 also under autocast; rounded once, in take_grad
+            self.grad = (d_gates.t() @ x).to(torch.promote_types(d_gates.dtype, torch.float32))
+        elif self.grad.dtype == d_gates.dtype:
             self.grad.addmm_(d_gates.t(), x)
+        else:
+            self.grad += d_gates.t() @ x
         self.inputs, self.gate_grads, self.rows = [], [], 0
 
     def take_grad(self) -> Tensor:
         """The summed gradient (4H, K) of all rows since the last call (zeros if none); frees the packs."""
         self._fold()
         grad, self.grad, self.packed, self.packed_t = self.grad, None, None, None
-        return torch.zeros_like(self.weight) if grad is None else grad
+        return torch.zeros_like(self.weight) if grad is None else grad.to(self.weight.dtype)
 
 
 _onednn_failed = False
@@ -336,28 +338,37 @@ CPU_INFERENCE_WEIGHTS = ("float32", "float16", "int8")
 class _PackedLinear:
     """x W^T + b for free-running decoding, W packed once for the batch. On a float32 CPU model, `weights`
     picks what the matrix-vector products read (they stream all of the LSTMs' ~70 MB every step, so the
-    bytes per weight set the speed): "float32" (oneDNN-packed), "float16" (fbgemm, float32 activations
-    and sums: half the bytes, 1e-4 relative error) or "int8" (fbgemm dynamic quantization, per-row
-    weight scales: a quarter of the bytes, ~1% relative error). Elsewhere (CUDA, other dtypes): plain."""
+    bytes per weight set the speed): "float32" (the parameters; oneDNN-packed for batches of 4 or more),
+    "float16" (fbgemm, float32 activations and sums: half the bytes, ~1e-4 relative error) or "int8"
+    (fbgemm dynamic quantization: symmetric per-row weight scales, activations quantized per utterance
+    at each product: a quarter of the bytes, ~1% relative error per product). A format this torch build
+    lacks falls back, with a warning, to the next (int8 -> float16 -> float32). Elsewhere (CUDA, other
+    dtypes): plain products."""
 
     def __init__(self, weight: Tensor, bias: Tensor | None, weights: str, batch_size: int):
         self.weight, self.bias, self.kind, self.packed = weight, bias, "plain", None
         if weights == "plain" or weight.device.type != "cpu" or weight.dtype != torch.float32:
             return
-        if weights in ("float16", "int8") and _fbgemm_available():
+        for fallback in {"int8": ("int8", "float16"), "float16": ("float16",)}.get(weights, ()):
+            if not _fbgemm_available():
+                break
             try:
-                self.packed, self.kind = _fbgemm_pack(weight, bias, weights), weights
+                self.packed, self.kind = _fbgemm_pack(weight, bias, fallback), fallback
                 return
-            except (AttributeError, RuntimeError) as error:  # an op gone from a later torch: float32
-                warnings.warn(f"{weights} decoder weights unavailable ({error}); using float32", stacklevel=3)
-        self.packed = _onednn_pack(weight, batch_size)
+            except (AttributeError, RuntimeError) as error:  # an op gone from a later torch: the next format
+                warnings.warn(f"{fallback} decoder weights unavailable here ({error})", stacklevel=3)
+        if batch_size >= 4:  # a oneDNN copy pays at a batch (1.5x); one utterance is bandwidth-bound anyway
+            self.packed = _onednn_pack(weight, batch_size)
         self.kind = "plain" if self.packed is None else "onednn"
 
     def __call__(self, x: Tensor) -> Tensor:
         if self.kind == "float16":
             return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)
-        if self.kind == "int8":
-            return torch.ops.quantized.linear_dynamic(x, self.packed, True)  # reduce_range, as fbgemm wants
+        if self.kind == "int8":  # activations quantized per utterance (row), so that an utterance decodes
+            # the same alone or in any batch; reduce_range as fbgemm wants
+            if x.size(0) == 1:
+                return torch.ops.quantized.linear_dynamic(x, self.packed, True)
+            return torch.cat([torch.ops.quantized.linear_dynamic(row, self.packed, True) for row in x.split(1)])
         if self.kind == "onednn":
             return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
         return F.linear(x, self.weight, self.bias)
@@ -370,7 +381,8 @@ def _fbgemm_available() -> bool:
 def _fbgemm_pack(weight: Tensor, bias: Tensor | None, weights: str):
     if weights == "float16":
         return torch.ops.quantized.linear_prepack_fp16(weight, bias)
-    scales = (weight.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()  # symmetric, one scale per row
+    low, high = torch.aminmax(weight, dim=1)  # no full-size temporary, unlike weight.abs()
+    scales = (torch.maximum(-low, high) / 127.0).clamp_min(1e-12).double()  # symmetric, one scale per row
     zero_points = torch.zeros(weight.size(0), dtype=torch.long)
     with warnings.catch_warnings():  # torch 2.13 marks quantized tensors deprecated; the kernels are current
         warnings.simplefilter("ignore")
@@ -380,8 +392,8 @@ def _fbgemm_pack(weight: Tensor, bias: Tensor | None, weights: str):
 
 class _InferenceWeights(NamedTuple):
     """The decoder's weights rearranged for free-running decoding (Decoder._inference_fused)."""
-    attention_lstm: _PackedLinear  # [prenet output, context, hidden] -> 4 gates, both biases
-    decoder_lstm: _PackedLinear  # [attention hidden, context, hidden] -> 4 gates, both biases
+    attention_lstm: tuple[_PackedLinear, _PackedLinear]  # [prenet output, context] (both biases), hidden
+    decoder_lstm: tuple[_PackedLinear, _PackedLinear]  # [attention hidden, context] (both biases), hidden
     location_weight: Tensor  # (attention_dim, 2 * kernel_size): Attention.location_weight()
     v: Tensor  # (attention_dim,)
     projection: _PackedLinear  # [hidden, context] -> n_mels * r mel values and the gate logit
@@ -597,10 +609,11 @@ class Decoder(nn.Module):
             projection = torch.cat((self.linear_projection.linear_layer.weight, self.gate_layer.linear_layer.weight))
             projection_bias = torch.cat((self.linear_projection.linear_layer.bias, self.gate_layer.linear_layer.bias))
             packed = _InferenceWeights(
-                _PackedLinear(torch.cat((att.weight_ih, att.weight_hh), 1), att.bias_ih + att.bias_hh, weights,
-                              batch_size),
-                _PackedLinear(torch.cat((dec.weight_ih, dec.weight_hh), 1), dec.bias_ih + dec.bias_hh, weights,
-                              batch_size),
+                # input and hidden weights packed apart, straight from the parameters: no concatenated copy
+                (_PackedLinear(att.weight_ih, att.bias_ih + att.bias_hh, weights, batch_size),
+                 _PackedLinear(att.weight_hh, None, weights, batch_size)),
+                (_PackedLinear(dec.weight_ih, dec.bias_ih + dec.bias_hh, weights, batch_size),
+                 _PackedLinear(dec.weight_hh, None, weights, batch_size)),
                 self.attention_layer.location_weight(),
                 self.attention_layer.v.linear_layer.weight.view(-1).clone(),
                 _PackedLinear(projection, projection_bias, "plain", batch_size))  # small: packing costs more
@@ -609,8 +622,8 @@ class Decoder(nn.Module):
 
     def _inference_fused(self, memory: Tensor, processed_memory: Tensor, mask: Tensor | None):
         """Decoder.inference without autograd, as the loop over `step` computes it (same dropout draws) but
-        with the weights of inference_weights(): one packed product per LSTM per step, the location conv and
-        its projection as one matrix, the mel projection and the gate as one product."""
+        with the weights of inference_weights(): packed input and hidden products for each LSTM, the location
+        conv and its projection as one matrix, the mel projection and the gate as one product."""
         B, T_in, _ = memory.shape
         r, n_mels = self.n_frames_per_step, self.n_mel_channels
         packed = self.inference_weights(B)
@@ -623,8 +636,9 @@ class Decoder(nn.Module):
         kernel_size = packed.location_weight.size(1) // 2
         outputs, alignments = [], []
         for i in range(self.max_decoder_steps):
-            x = torch.cat((self.prenet(frame), context, att_h), dim=1)
-            att_h, att_c = lstm_cell_forward(packed.attention_lstm(x), att_c)[:2]
+            ih, hh = packed.attention_lstm
+            gates = ih(torch.cat((self.prenet(frame), context), dim=1)).add_(hh(att_h))
+            att_h, att_c = lstm_cell_forward(gates, att_c)[:2]
             att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
             windows = _location_windows(torch.stack((weights, weights_cum), dim=1), kernel_size)
             hidden = torch.baddbmm(processed_memory, windows, location_t)
@@ -635,8 +649,9 @@ class Decoder(nn.Module):
             weights = F.softmax(energies.float(), dim=1).to(energies.dtype)
             context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)
             weights_cum = weights_cum + weights
-            x = torch.cat((att_h, context, dec_h), dim=1)
-            dec_h, dec_c = lstm_cell_forward(packed.decoder_lstm(x), dec_c)[:2]
+            ih, hh = packed.decoder_lstm
+            gates = ih(torch.cat((att_h, context), dim=1)).add_(hh(dec_h))
+            dec_h, dec_c = lstm_cell_forward(gates, dec_c)[:2]
             dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
             output = packed.projection(torch.cat((dec_h, context), dim=1))  # (B, n_mels * r + 1)
             outputs.append(output)
@@ -710,6 +725,8 @@ class Tacotron2(nn.Module):
         stops on its own gate and everything after its end is zero (gate logits 1e3)."""
         if text_lengths is None:
             text_lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long, device=text.device)
+        if self.decoder.fused:
+            self.decoder.inference_weights(text.size(0))  # packed first: less memory held at the peak
         memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)
         mel_outputs, gate_outputs, alignments, mel_lengths = self.decoder.inference(memory, text_lengths)
         mask = lengths_to_mask(mel_lengths, mel_outputs.size(2))

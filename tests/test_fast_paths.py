@@ -204,3 +204,20 @@ def test_bfloat16_autocast_fused_training_tracks_the_step_loop(tiny_hparams):
     assert torch.isfinite(grads[True]).all()
     assert (grads[True] - grads[False]).norm() <= 0.05 * grads[False].norm()
     assert T_OUT == mels.size(2)
+
+
+def test_a_missing_int8_kernel_falls_back_to_float16(tiny_hparams, monkeypatch):
+    import model as model_module
+
+    real_pack = model_module._fbgemm_pack
+
+    def pack(weight, bias, weights):
+        if weights == "int8":
+            raise RuntimeError("no quantized tensors in this build")
+        return real_pack(weight, bias, weights)
+
+    monkeypatch.setattr(model_module, "_fbgemm_pack", pack)
+    model = Tacotron2(tiny_hparams).eval()
+    with torch.no_grad(), pytest.warns(UserWarning, match="int8 decoder weights unavailable"):
+        packed = model.decoder.inference_weights(1)
+    assert {p.kind for p in packed.attention_lstm + packed.decoder_lstm} == {"float16"}
