@@ -213,20 +213,28 @@ class _StepWeight:
         return torch.zeros_like(self.weight) if grad is None else grad.to(self.weight.dtype)
 
 
-_onednn_failed = False
+_onednn_works: bool | None = None  # None: not tried yet in this process
 
 
 def _onednn_pack(weight: Tensor, batch_size: int) -> Tensor | None:
     """weight (N, K) reordered by oneDNN for x (batch_size, K) @ weight^T, or None where that does not apply
-    (not float32 CPU, no oneDNN, or the private op missing or failing in this torch build)."""
-    global _onednn_failed
-    if (_onednn_failed or weight.device.type != "cpu" or weight.dtype != torch.float32
+    (not float32 CPU, no oneDNN, or the private ops missing or failing in this torch build)."""
+    global _onednn_works
+    if (_onednn_works is False or weight.device.type != "cpu" or weight.dtype != torch.float32
             or not torch.backends.mkldnn.is_available()):
         return None
     try:
-        return torch.ops.mkldnn._reorder_linear_weight(weight, batch_size)
-    except (AttributeError, RuntimeError):
-        _onednn_failed = True
+        packed = torch.ops.mkldnn._reorder_linear_weight(weight, batch_size)
+        if _onednn_works is None:  # private ops: check the call and its result once
+            probe = weight.new_ones(1, weight.size(1))
+            result = torch.ops.mkldnn._linear_pointwise(probe, packed, None, "none", [], "")
+            if not torch.allclose(result, probe @ weight.t(), rtol=1e-4,
+                                  atol=1e-4 * float(weight.abs().sum(1).max())):
+                raise RuntimeError("oneDNN linear disagrees with matmul")
+            _onednn_works = True
+        return packed
+    except (AttributeError, RuntimeError, TypeError):
+        _onednn_works = False
         return None
 
 
@@ -303,8 +311,8 @@ class _LocationEnergies(torch.autograd.Function):
 
     @staticmethod
     def _tanh(processed_query, windows, processed_memory, location_weight):
-        return torch.tanh(torch.baddbmm(processed_memory, windows, location_weight.t().expand(windows.size(0), -1, -1))
-                          .add_(processed_query.unsqueeze(1)))
+        location = location_weight.t().expand(windows.size(0), -1, -1)  # (B, 2 * k, A)
+        return torch.tanh(torch.baddbmm(processed_memory, windows, location).add_(processed_query.unsqueeze(1)))
 
     @staticmethod
     def forward(ctx, processed_query, attention_weights_cat, processed_memory, location_weight, v):
@@ -375,7 +383,8 @@ class _PackedLinear:
 
 
 def _fbgemm_available() -> bool:
-    return "fbgemm" in torch.backends.quantized.supported_engines or "x86" in torch.backends.quantized.supported_engines
+    engines = torch.backends.quantized.supported_engines
+    return "fbgemm" in engines or "x86" in engines
 
 
 def _fbgemm_pack(weight: Tensor, bias: Tensor | None, weights: str):
@@ -541,7 +550,7 @@ class Decoder(nn.Module):
         location_weight = self.attention_layer.location_weight().to(dtype)
         state = self.initial_state(memory)
         att_h, att_c, dec_h, dec_c = (t.to(dtype) for t in state[:4])
-        weights, weights_cum, context = state.attention_weights, state.attention_weights_cum, state.attention_context
+        weights, weights_cum, context = state[4:]
         hidden_contexts, alignments = [], []
         for pre in att_pre.unbind(0):
             x = torch.cat((context.to(dtype), att_h), dim=1)
@@ -606,8 +615,9 @@ class Decoder(nn.Module):
         self._inference_weights = None  # the old packs go before the new ones are made
         with torch.no_grad():
             att, dec, weights = self.attention_rnn, self.decoder_rnn, self.cpu_inference_weights
-            projection = torch.cat((self.linear_projection.linear_layer.weight, self.gate_layer.linear_layer.weight))
-            projection_bias = torch.cat((self.linear_projection.linear_layer.bias, self.gate_layer.linear_layer.bias))
+            mel_layer, gate_layer = self.linear_projection.linear_layer, self.gate_layer.linear_layer
+            projection = torch.cat((mel_layer.weight, gate_layer.weight))
+            projection_bias = torch.cat((mel_layer.bias, gate_layer.bias))
             packed = _InferenceWeights(
                 # input and hidden weights packed apart, straight from the parameters: no concatenated copy
                 (_PackedLinear(att.weight_ih, att.bias_ih + att.bias_hh, weights, batch_size),

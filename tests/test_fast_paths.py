@@ -7,11 +7,10 @@ import warnings
 
 import pytest
 import torch
+from test_model import T_OUT, make_batch
 
 import hparams as hparams_module
 from model import Tacotron2, _CollectWeightGrad, _LocationEnergies, _LSTMStep, _StepWeight
-
-from test_model import T_OUT, make_batch
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +58,9 @@ def test_fused_teacher_forcing_matches_in_float32_at_reference_width():
     fast_outputs, fast_grads = outputs_and_grads(model, True, batch)
     for slow, fast in zip(slow_outputs, fast_outputs):
         torch.testing.assert_close(fast, slow, rtol=1e-4, atol=1e-5)
-    for name in ("decoder.attention_rnn.weight_ih", "decoder.attention_rnn.weight_hh", "decoder.attention_rnn.bias_hh",
-                 "decoder.decoder_rnn.weight_ih", "decoder.attention_layer.location_layer.location_conv.conv.weight",
+    for name in ("decoder.attention_rnn.weight_ih", "decoder.attention_rnn.weight_hh",
+                 "decoder.attention_rnn.bias_hh", "decoder.decoder_rnn.weight_ih",
+                 "decoder.attention_layer.location_layer.location_conv.conv.weight",
                  "decoder.attention_layer.v.linear_layer.weight", "embedding.weight"):
         slow, fast = slow_grads[name], fast_grads[name]
         assert (fast - slow).norm() <= 1e-4 * slow.norm(), name
@@ -90,7 +90,7 @@ def test_lstm_step_and_deferred_weight_gradient_pass_gradcheck():
 def test_lstm_step_equals_nn_lstmcell():
     torch.manual_seed(0)
     cell = torch.nn.LSTMCell(6, 4).double()
-    x, h, c = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    x, h, c = (torch.randn(3, n, dtype=torch.float64) for n in (6, 4, 4))
     weight = torch.cat((cell.weight_ih, cell.weight_hh), 1)
     step_weight = _StepWeight(weight.detach(), 3)
     token = _CollectWeightGrad.apply(weight, step_weight)
@@ -190,7 +190,7 @@ def test_unknown_cpu_inference_weights_are_refused(tiny_hparams):
 
 def test_bfloat16_autocast_fused_training_tracks_the_step_loop(tiny_hparams):
     model = Tacotron2(tiny_hparams).train()
-    text, text_lengths, mels, gates, mel_lengths = make_batch()
+    text, text_lengths, mels, _, mel_lengths = make_batch()
     grads = {}
     for fused in (False, True):
         model.decoder.fused = fused
