@@ -7,18 +7,10 @@ import warnings
 
 import pytest
 import torch
-from test_model import T_OUT, make_batch
+from test_model import T_OUT, make_batch, one_thread  # noqa: F401 (autouse fixture: one thread here too)
 
 import hparams as hparams_module
 from model import Tacotron2, _CollectWeightGrad, _LocationEnergies, _LSTMStep, _StepWeight
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def outputs_and_grads(model, fused, batch, seed=5):
