@@ -97,10 +97,7 @@ class LocationLayer(nn.Module):
         # location_conv's weights as one matmul over unfolded windows: at this size (2 channels, once per
         # decoder step) conv1d's per-call set-up costs more on CPU than the arithmetic
         conv = self.location_conv.conv
-        (kernel_size,), (padding,) = conv.kernel_size, conv.padding
-        B, _, T_in = attention_weights_cat.shape
-        windows = F.pad(attention_weights_cat, (padding, padding)).unfold(2, kernel_size, 1)  # (B,2,T_in,k)
-        windows = windows.transpose(1, 2).reshape(B, T_in, 2 * kernel_size)  # (B, T_in, 2 * k)
+        windows = _location_windows(attention_weights_cat, conv.kernel_size[0])  # (B, T_in, 2 * k)
         return self.location_dense(F.linear(windows, conv.weight.flatten(1)))  # (n_filters, 2 * k) weights
 
 
@@ -144,6 +141,11 @@ class Attention(nn.Module):
             energies = _LocationEnergies.apply(processed_query.to(dtype), attention_weights_cat.to(dtype),
                                                processed_memory.to(dtype), location_weight,
                                                self.v.linear_layer.weight.view(-1).to(dtype))
+        return self.attend(energies, memory, mask)
+
+    @staticmethod
+    def attend(energies: Tensor, memory: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """energies (B, T_in), memory (B, T_in, C), mask (B, T_in) or None -> context (B, C), weights (B, T_in)."""
         if mask is not None:  # finfo.min, not -inf: finite in float16/bfloat16 too, and no NaN from inf-inf
             energies = energies.masked_fill(~mask, torch.finfo(energies.dtype).min)
         weights = F.softmax(energies.float(), dim=1).to(energies.dtype)  # float32 softmax: AMP-safe
@@ -302,6 +304,14 @@ def _location_windows(attention_weights_cat: Tensor, kernel_size: int) -> Tensor
     return windows.transpose(1, 2).reshape(B, T_in, 2 * kernel_size)
 
 
+def _location_hidden(processed_query: Tensor, windows: Tensor, processed_memory: Tensor,
+                     location_weight: Tensor) -> Tensor:
+    """tanh(query + windows W_loc^T + memory): query (B, A), windows (B, T_in, 2 * k), memory (B, T_in, A),
+    W_loc (A, 2 * k) -> (B, T_in, A)."""
+    location = location_weight.t().expand(windows.size(0), -1, -1)  # (B, 2 * k, A)
+    return torch.baddbmm(processed_memory, windows, location).add_(processed_query.unsqueeze(1)).tanh_()
+
+
 class _LocationEnergies(torch.autograd.Function):
     """e = tanh(query + windows(weights_cat) W_loc^T + memory) v, the location-sensitive energies of one step,
     keeping only the small inputs for backward: the (B, T_in, attention_dim) intermediates, most of a
@@ -310,14 +320,9 @@ class _LocationEnergies(torch.autograd.Function):
     location_weight (A, 2 * k), v (A,) -> energies (B, T_in)."""
 
     @staticmethod
-    def _tanh(processed_query, windows, processed_memory, location_weight):
-        location = location_weight.t().expand(windows.size(0), -1, -1)  # (B, 2 * k, A)
-        return torch.tanh(torch.baddbmm(processed_memory, windows, location).add_(processed_query.unsqueeze(1)))
-
-    @staticmethod
     def forward(ctx, processed_query, attention_weights_cat, processed_memory, location_weight, v):
         windows = _location_windows(attention_weights_cat, location_weight.size(1) // 2)
-        hidden = _LocationEnergies._tanh(processed_query, windows, processed_memory, location_weight)
+        hidden = _location_hidden(processed_query, windows, processed_memory, location_weight)
         ctx.save_for_backward(processed_query, attention_weights_cat, processed_memory, location_weight, v)
         return hidden @ v
 
@@ -327,7 +332,7 @@ class _LocationEnergies(torch.autograd.Function):
         B, _, T_in = attention_weights_cat.shape
         kernel_size = location_weight.size(1) // 2
         windows = _location_windows(attention_weights_cat, kernel_size)
-        hidden = _LocationEnergies._tanh(processed_query, windows, processed_memory, location_weight)
+        hidden = _location_hidden(processed_query, windows, processed_memory, location_weight)
         d_v = (d_energies.reshape(1, -1) @ hidden.reshape(-1, hidden.size(2))).view(-1)
         d_sum = (d_energies.unsqueeze(2) * v) * (1.0 - hidden * hidden)  # (B, T_in, A)
         d_location_weight = d_sum.reshape(-1, d_sum.size(2)).t() @ windows.reshape(-1, windows.size(2))
@@ -538,9 +543,8 @@ class Decoder(nn.Module):
         record = torch.is_grad_enabled() and att_weight.requires_grad and dec_weight.requires_grad
         att_step = _StepWeight(att_weight.detach(), B)
         dec_step = _StepWeight(dec_weight.detach(), B)
-        if record:
-            att_token = _CollectWeightGrad.apply(att_weight, att_step)
-            dec_token = _CollectWeightGrad.apply(dec_weight, dec_step)
+        att_token = _CollectWeightGrad.apply(att_weight, att_step) if record else None
+        dec_token = _CollectWeightGrad.apply(dec_weight, dec_step) if record else None
 
         def lstm(x, c, pre, step_weight, token):
             if record:
@@ -551,19 +555,21 @@ class Decoder(nn.Module):
         state = self.initial_state(memory)
         att_h, att_c, dec_h, dec_c = (t.to(dtype) for t in state[:4])
         weights, weights_cum, context = state[4:]
+        context = context.to(dtype)
         hidden_contexts, alignments = [], []
         for pre in att_pre.unbind(0):
-            x = torch.cat((context.to(dtype), att_h), dim=1)
-            att_h, att_c = lstm(x, att_c, pre, att_step, att_token if record else None)
+            x = torch.cat((context, att_h), dim=1)
+            att_h, att_c = lstm(x, att_c, pre, att_step, att_token)
             att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
             weights_cat = torch.stack((weights, weights_cum), dim=1)
             context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask,
                                                     location_weight)
+            context = context.to(dtype)
             weights_cum = weights_cum + weights
-            x = torch.cat((att_h, context.to(dtype), dec_h), dim=1)
-            dec_h, dec_c = lstm(x, dec_c, dec_bias, dec_step, dec_token if record else None)
+            x = torch.cat((att_h, context, dec_h), dim=1)
+            dec_h, dec_c = lstm(x, dec_c, dec_bias, dec_step, dec_token)
             dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
-            hidden_contexts.append(torch.cat((dec_h, context.to(dtype)), dim=1))
+            hidden_contexts.append(torch.cat((dec_h, context), dim=1))
             alignments.append(weights)
         att_step.packed = dec_step.packed = None  # the forward packs; the backward makes its own
         hidden_context = torch.stack(hidden_contexts, dim=1)  # (B, S, decoder_rnn_dim + C)
@@ -590,17 +596,25 @@ class Decoder(nn.Module):
             mel_outputs.append(mel)
             gate_outputs.append(gate)
             alignments.append(state.attention_weights)
-            stopped = (torch.sigmoid(gate.squeeze(1).float()) > self.gate_threshold) & ~done
-            steps = steps.masked_fill(stopped, i + 1)
-            done = done | stopped
+            done, steps = self._stop(gate.squeeze(1), done, steps, i)
             if bool(done.all()):
                 break
             frame = mel[:, -self.n_mel_channels :]  # last of the r frames
-        if not bool(done.all()):
-            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before "
-                          f"{int((~done).sum())} of {B} utterances stopped", stacklevel=2)
+        self._warn_unstopped(done)
         return *self._stack(mel_outputs, gate_outputs, alignments), steps * self.n_frames_per_step
 
+
+    def _stop(self, gate: Tensor, done: Tensor, steps: Tensor, i: int) -> tuple[Tensor, Tensor]:
+        """After step i (0-based): gate logits (B,), done (B,) -> done, steps (B,) with the newly stopped
+        utterances' step counts set to i + 1."""
+        stopped = (torch.sigmoid(gate.float()) > self.gate_threshold) & ~done
+        return done | stopped, steps.masked_fill(stopped, i + 1)
+
+    def _warn_unstopped(self, done: Tensor, stacklevel: int = 3) -> None:
+        """The step-limit warning, pointing at Tacotron2.inference's call."""
+        if not bool(done.all()):
+            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before {int((~done).sum())} "
+                          f"of {done.numel()} utterances stopped", stacklevel=stacklevel)
 
     def inference_weights(self, batch_size: int) -> _InferenceWeights:
         """The packed weights for decoding, made once and reused while the parameters stay the same (a
@@ -634,7 +648,7 @@ class Decoder(nn.Module):
         """Decoder.inference without autograd, as the loop over `step` computes it (same dropout draws) but
         with the weights of inference_weights(): packed input and hidden products for each LSTM, the location
         conv and its projection as one matrix, the mel projection and the gate as one product."""
-        B, T_in, _ = memory.shape
+        B = memory.size(0)
         r, n_mels = self.n_frames_per_step, self.n_mel_channels
         packed = self.inference_weights(B)
         state = self.initial_state(memory)
@@ -642,40 +656,31 @@ class Decoder(nn.Module):
         frame = memory.new_zeros(B, n_mels)  # go frame
         steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
         done = torch.zeros(B, dtype=torch.bool, device=memory.device)
-        location_t = packed.location_weight.t().expand(B, -1, -1)
         kernel_size = packed.location_weight.size(1) // 2
+        (att_ih, att_hh), (dec_ih, dec_hh) = packed.attention_lstm, packed.decoder_lstm
+        attention = self.attention_layer
         outputs, alignments = [], []
         for i in range(self.max_decoder_steps):
-            ih, hh = packed.attention_lstm
-            gates = ih(torch.cat((self.prenet(frame), context), dim=1)).add_(hh(att_h))
+            gates = att_ih(torch.cat((self.prenet(frame), context), dim=1)).add_(att_hh(att_h))
             att_h, att_c = lstm_cell_forward(gates, att_c)[:2]
             att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
             windows = _location_windows(torch.stack((weights, weights_cum), dim=1), kernel_size)
-            hidden = torch.baddbmm(processed_memory, windows, location_t)
-            hidden = hidden.add_(self.attention_layer.query_layer(att_h).unsqueeze(1)).tanh_()
-            energies = hidden @ packed.v  # (B, T_in)
-            if mask is not None:
-                energies = energies.masked_fill_(~mask, torch.finfo(energies.dtype).min)
-            weights = F.softmax(energies.float(), dim=1).to(energies.dtype)
-            context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)
+            hidden = _location_hidden(attention.query_layer(att_h), windows, processed_memory,
+                                      packed.location_weight)
+            context, weights = attention.attend(hidden @ packed.v, memory, mask)
             weights_cum = weights_cum + weights
-            ih, hh = packed.decoder_lstm
-            gates = ih(torch.cat((att_h, context), dim=1)).add_(hh(dec_h))
+            gates = dec_ih(torch.cat((att_h, context), dim=1)).add_(dec_hh(dec_h))
             dec_h, dec_c = lstm_cell_forward(gates, dec_c)[:2]
             dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
             output = packed.projection(torch.cat((dec_h, context), dim=1))  # (B, n_mels * r + 1)
             outputs.append(output)
             alignments.append(weights)
             if self.gate_threshold != float("inf"):  # inf: a fixed number of steps (benchmarks)
-                stopped = (torch.sigmoid(output[:, -1].float()) > self.gate_threshold) & ~done
-                steps = steps.masked_fill(stopped, i + 1)
-                done = done | stopped
+                done, steps = self._stop(output[:, -1], done, steps, i)
                 if bool(done.all()):
                     break
             frame = output[:, n_mels * (r - 1) : n_mels * r]  # last of the r frames
-        if not bool(done.all()):
-            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before "
-                          f"{int((~done).sum())} of {B} utterances stopped", stacklevel=3)
+        self._warn_unstopped(done, stacklevel=4)
         output = torch.stack(outputs, dim=1)  # (B, S, n_mels * r + 1)
         mel = output[:, :, :-1].reshape(B, -1, n_mels).transpose(1, 2)  # (B, n_mels, S * r)
         return mel, output[:, :, -1], torch.stack(alignments, dim=1), steps * r
