@@ -165,7 +165,7 @@ def bench_vocoders(args, hparams, device) -> dict:
     results = {}
     vocoders = {"waveglow_256": WaveGlow(WaveGlowConfig()).remove_weightnorm(),
                 "waveglow_64": WaveGlow(WaveGlowConfig(n_channels=64)).remove_weightnorm(),
-                "griffin_lim": GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters)}
+                "griffin_lim": GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power)}
     for name, vocoder in vocoders.items():
         vocoder = vocoder.to(device).eval()
         run = (lambda: vocoder(mel)) if name == "griffin_lim" else (lambda: vocoder.infer(mel, sigma=0.666))

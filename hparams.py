@@ -114,6 +114,8 @@ class HParams:
 
     # TensorBoard audio of a validation sample
     griffin_lim_iters: int = 60
+    # Griffin-Lim raises the linear magnitudes to this power before phase recovery (> 1 sharpens peaks)
+    griffin_lim_power: float = 1.5
 
     def __post_init__(self):
         checks = [
@@ -125,6 +127,7 @@ class HParams:
             (self.n_symbols >= len(symbols), f"n_symbols={self.n_symbols} < {len(symbols)} symbols in text/"),
             (self.lr_schedule in ("constant", "exponential"),
              f"lr_schedule={self.lr_schedule!r}; expected 'constant' or 'exponential'"),
+            (self.griffin_lim_power > 0, f"griffin_lim_power={self.griffin_lim_power} must be > 0"),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
             (self.cpu_inference_weights in ("float32", "float16", "int8"),
              f"cpu_inference_weights={self.cpu_inference_weights!r}; expected 'float32', 'float16' or 'int8'"),

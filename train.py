@@ -225,7 +225,7 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
         warnings.simplefilter("ignore")  # an untrained model runs to max_decoder_steps; that is expected
         mel = model.inference(text[:1, :tokens])[1].float()
     model.train()
-    audio = GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters).to(mel.device)(mel)[0]
+    audio = GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power).to(mel.device)(mel)[0]
     logger.add_audio("audio", audio.cpu().unsqueeze(0), iteration, sample_rate=hparams.sampling_rate)
 
 

@@ -73,7 +73,7 @@ def load_vocoder(waveglow_path: str | None, hparams: HParams, allow_legacy_pickl
     """WaveGlow (weight norm removed) from waveglow_path, or Griffin-Lim with hparams.griffin_lim_iters
     when no path is given; checked against the mel settings of hparams; on `device`."""
     if not waveglow_path:
-        return GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters).to(device)
+        return GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power).to(device)
     waveglow = load_waveglow(waveglow_path, allow_legacy_pickle=allow_legacy_pickle)
     config = waveglow.config
     if (config.n_mel_channels, config.hop_length) != (hparams.n_mel_channels, hparams.hop_length):
