@@ -3,7 +3,7 @@
 
 LJ Speech cannot be fetched everywhere (and is 2.6 GB), so the repository ships this small corpus
 for the tests and for the quick start: a few hundred short sentences written for this project,
-spoken by the espeak-ng synthesiser with one fixed voice, rate and pitch. The small Tacotron 2 of
+spoken by flite's `rms` voice (or espeak-ng, `--engine espeak-ng`), resampled to 22050 Hz. The small Tacotron 2 of
 the `demo` preset (`--hparams=preset=demo`) is sized to learn to align on it in minutes on a CPU.
 
 It writes, relative to the current directory (normally the repository root):
@@ -13,8 +13,10 @@ It writes, relative to the current directory (normally the repository root):
     demo_corpus/README.md                 what it is, how it was made, counts and durations
     filelists/demo_audio_text_{train,val,test}_filelist.txt   (via data_utils.prepare_filelists)
 
-Re-running it with the same espeak-ng version and the same options gives the same files.
-Re-making it needs espeak-ng (`apt-get install -y espeak-ng`); using the corpus does not.
+Re-running it with the same synthesiser version and the same options gives the same files.
+Re-making it needs flite (`apt-get install -y flite`); using the corpus does not. Other voices make other
+corpora in the same layout, e.g. a second voice for a test:
+`python3 make_demo_corpus.py --voice awb --out-dir /tmp/awb --skip-filelists`.
 
     python3 make_demo_corpus.py                 # rebuild everything with the defaults
     python3 make_demo_corpus.py --skip-filelists
@@ -22,7 +24,7 @@ Re-making it needs espeak-ng (`apt-get install -y espeak-ng`); using the corpus 
 
 The audio is synthesised from the *normalized* text (numbers and abbreviations written out by the
 repository's own `text` package), so the speech says exactly what the transcript the model is
-trained on says, whatever espeak-ng's own reading of "$3.50" or "St." would have been.
+trained on says, whatever the synthesiser's own reading of "$3.50" or "St." would have been.
 """
 
 from __future__ import annotations
@@ -278,15 +280,21 @@ class Utterance:
 
 @dataclass(frozen=True)
 class SynthOptions:
-    """espeak-ng settings and silence trimming; all fixed so the corpus is reproducible."""
+    """Synthesiser, voice and silence trimming; all fixed so the corpus is reproducible."""
 
-    voice: str = "en-us"
-    rate: int = 175  # words per minute (espeak-ng's default)
-    pitch: int = 50  # 0-99 (espeak-ng's default)
-    amplitude: int = 100  # 0-200 (espeak-ng's default)
+    engine: str = "flite"  # "flite" (natural enough for a speech recognizer) or "espeak-ng"
+    voice: str = "rms"  # flite: rms, awb or kal16 (slt and kal stay unused, for evaluation); espeak-ng: en-us...
+    rate: int = 175  # espeak-ng only: words per minute (its default)
+    pitch: int = 50  # espeak-ng only: 0-99 (its default)
+    amplitude: int = 100  # espeak-ng only: 0-200 (its default)
     pad_s: float = 0.075  # silence kept before the first and after the last sound
     threshold_db: float = -40.0  # a sample is "sound" above this level relative to the peak
     compression_level: float = 1.0  # FLAC compression, 0 (fastest) to 1 (smallest)
+
+
+# flite's voices that this project may use for training and tuning; its others (slt, kal) are kept
+# aside so that a voice nothing here was trained or tuned on stays for evaluation.
+FLITE_VOICES = ("rms", "awb", "kal16")
 
 
 def load_normalizer() -> Callable[[str], str]:
@@ -321,13 +329,13 @@ def build_utterances(sentences: Sequence[str], normalize: Callable[[str], str]) 
 def trim_silence(audio: np.ndarray, sr: int, pad_s: float, threshold_db: float) -> np.ndarray:
     """Leave exactly `pad_s` seconds of silence before the first and after the last sound.
 
-    espeak-ng starts speaking about 12 ms into its output and ends with about 0.3 s of digital
-    silence, so the tail is cut and the head is padded with zeros.
+    Both synthesisers start with a few milliseconds of silence and end with up to 0.3 s of it, so the
+    ends are cut and padded with zeros.
     """
     magnitude = np.abs(audio.astype(np.float64))
     peak = float(magnitude.max(initial=0.0))
     if peak == 0.0:
-        raise ValueError("espeak-ng produced silence")
+        raise ValueError("the synthesiser produced silence")
     loud = np.flatnonzero(magnitude > peak * 10.0 ** (threshold_db / 20.0))
     pad = int(round(pad_s * sr))
     start, end = int(loud[0]) - pad, int(loud[-1]) + 1 + pad
@@ -336,26 +344,42 @@ def trim_silence(audio: np.ndarray, sr: int, pad_s: float, threshold_db: float) 
     return np.concatenate([head, audio[max(0, start):min(len(audio), end)], tail])
 
 
-def synthesize(text: str, out_path: Path, opts: SynthOptions, espeak: str, tmp_dir: Path) -> float:
-    """Speak `text` with espeak-ng, trim it, write 16-bit FLAC to `out_path`; return its duration."""
+def to_sampling_rate(audio: np.ndarray, sr: int) -> np.ndarray:
+    """int16 audio at `sr` -> int16 audio at SAMPLING_RATE (flite speaks at 16 kHz: 441/320 polyphase)."""
+    if sr == SAMPLING_RATE:
+        return audio
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(SAMPLING_RATE, sr)
+    resampled = resample_poly(audio.astype(np.float64), SAMPLING_RATE // g, sr // g)
+    return np.clip(np.round(resampled), -32768, 32767).astype(np.int16)
+
+
+def synthesize(text: str, out_path: Path, opts: SynthOptions, program: str, tmp_dir: Path) -> float:
+    """Speak `text` with the synthesiser, trim it, write 16-bit FLAC to `out_path`; return its duration."""
     txt_path, wav_path = tmp_dir / "utt.txt", tmp_dir / "utt.wav"
     txt_path.write_text(text + "\n", encoding="utf-8")
-    cmd = [espeak, "-v", opts.voice, "-s", str(opts.rate), "-p", str(opts.pitch),
-           "-a", str(opts.amplitude), "-w", str(wav_path), "-f", str(txt_path)]
+    if opts.engine == "flite":
+        cmd = [program, "-voice", opts.voice, "-f", str(txt_path), "-o", str(wav_path)]
+    else:
+        cmd = [program, "-v", opts.voice, "-s", str(opts.rate), "-p", str(opts.pitch),
+               "-a", str(opts.amplitude), "-w", str(wav_path), "-f", str(txt_path)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     audio, sr = sf.read(wav_path, dtype="int16", always_2d=True)
-    if sr != SAMPLING_RATE:
-        raise RuntimeError(f"espeak-ng wrote {sr} Hz, expected {SAMPLING_RATE} Hz")
-    audio = trim_silence(audio[:, 0], sr, opts.pad_s, opts.threshold_db)
-    sf.write(out_path, audio, sr, format="FLAC", subtype="PCM_16",
+    # trimmed at the synthesiser's own rate, then resampled: the pad is exact either way
+    audio = to_sampling_rate(trim_silence(audio[:, 0], sr, opts.pad_s, opts.threshold_db), sr)
+    sf.write(out_path, audio, SAMPLING_RATE, format="FLAC", subtype="PCM_16",
              compression_level=opts.compression_level)
-    return len(audio) / sr
+    return len(audio) / SAMPLING_RATE
 
 
-def espeak_version(espeak: str) -> str:
-    """espeak-ng's version number ("1.51"), or "unknown"."""
-    out = subprocess.run([espeak, "--version"], check=True, capture_output=True, text=True).stdout
-    match = re.search(r"\b(\d+\.\d+[\w.-]*)", out)
+def engine_version(program: str) -> str:
+    """The synthesiser's version number ("1.51", "2.2-current"), or "unknown"."""
+    # flite prints its version and exits 1; espeak-ng exits 0
+    run = subprocess.run([program, "--version"], check=False, capture_output=True, text=True)
+    match = re.search(r"(?:version: flite-|eSpeak NG text-to-speech: )(\d+\.\d+[\w.-]*)", run.stdout)
     return match.group(1) if match else "unknown"
 
 
@@ -370,18 +394,25 @@ def dir_size_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def describe_voice(opts: SynthOptions, version: str) -> str:
+    if opts.engine == "flite":
+        return f"flite {version}, voice `{opts.voice}` (16 kHz, resampled to {SAMPLING_RATE} Hz)"
+    return (f"espeak-ng {version}, voice `{opts.voice}`, rate {opts.rate} wpm, pitch {opts.pitch}, "
+            f"amplitude {opts.amplitude} ({SAMPLING_RATE} Hz, its native rate)")
+
+
 def write_readme(path: Path, durations: Sequence[float], opts: SynthOptions, version: str,
                  argv: Sequence[str]) -> None:
     total = sum(durations)
     command = " ".join(["python3", "make_demo_corpus.py", *argv])
-    voice = f"voice `{opts.voice}`, rate {opts.rate} wpm, pitch {opts.pitch}, amplitude {opts.amplitude}"
     flac = f"mono, 16-bit, FLAC compression level {opts.compression_level:g}"
+    package = "flite" if opts.engine == "flite" else "espeak-ng"
     text = f"""# Demo corpus
 
 A small single-speaker English speech corpus in the LJ Speech layout, bundled with this repository
 so that the tests and the quick start work without downloading LJ Speech. The small Tacotron 2 of
-the `demo` preset (`--hparams=preset=demo`) is sized to learn to align on it in minutes on a CPU.
-It is far too small and too robotic to train a usable voice: it is test and tutorial data.
+the `demo` preset (`--hparams=preset=demo`) learns to speak it intelligibly in minutes on a CPU.
+The voice is a synthesiser's and the corpus is small: it is test and tutorial data.
 
 | | |
 |---|---|
@@ -392,7 +423,7 @@ It is far too small and too robotic to train a usable voice: it is test and tuto
 
 ## Layout
 
-- `wavs/DEMO-0001.flac` ... : one utterance each, with {opts.pad_s:g} s of silence before the first
+- `wavs/{ID_PREFIX}-0001.flac` ... : one utterance each, with {opts.pad_s:g} s of silence before the first
   and after the last sound.
 - `metadata.csv`: `ID|raw text|normalized text`, UTF-8, `|`-separated, no header, as in LJ Speech.
   The normalized column has numbers, currency, ordinals and abbreviations written out (case and
@@ -411,16 +442,16 @@ It is far too small and too robotic to train a usable voice: it is test and tuto
 `make_demo_corpus.py` (at the repository root) holds the sentences. Each one is spoken from its
 normalized text, so that the audio says exactly what the transcript says, with these settings:
 
-- espeak-ng {version}, {voice}
-- {SAMPLING_RATE} Hz (espeak-ng's native rate), {flac}
+- {describe_voice(opts, version)}
+- {flac}
 
-Re-running the script with the same espeak-ng version reproduces the files byte for byte. Only
-re-making the corpus needs espeak-ng (`apt-get install -y espeak-ng`).
+Re-running the script with the same synthesiser version reproduces the files byte for byte. Only
+re-making the corpus needs {package} (`apt-get install -y {package}`).
 
 ## Licence
 
 The sentences were written for this project and are not taken from LJ Speech or any other corpus.
-The voice is synthetic: no person's voice is recorded here. espeak-ng was only used as a tool to
+The voice is synthetic: no person's voice is recorded here. {package} was only used as a tool to
 make the audio and is not part of the corpus. The corpus is distributed under the same licence as
 the rest of this repository.
 """
@@ -439,9 +470,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--n-val", type=int, default=12, help="utterances in the validation list")
     p.add_argument("--n-test", type=int, default=12, help="utterances in the test list")
     p.add_argument("--seed", type=int, default=1234, help="seed of the train/val/test split")
-    p.add_argument("--espeak", default="espeak-ng", help="espeak-ng executable")
     defaults = SynthOptions()
-    p.add_argument("--voice", default=defaults.voice, help="espeak-ng voice")
+    p.add_argument("--engine", default=defaults.engine, choices=["flite", "espeak-ng"],
+                   help="synthesiser (its executable is looked up on PATH)")
+    p.add_argument("--voice", default=None,
+                   help=f"flite: one of {', '.join(FLITE_VOICES)} (default {defaults.voice}); "
+                        "espeak-ng: a voice name (default en-us)")
     p.add_argument("--rate", type=int, default=defaults.rate, help="speaking rate, words per minute")
     p.add_argument("--pitch", type=int, default=defaults.pitch, help="pitch, 0-99")
     p.add_argument("--amplitude", type=int, default=defaults.amplitude, help="amplitude, 0-200")
@@ -455,11 +489,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    espeak = shutil.which(args.espeak)
-    if espeak is None:
-        raise SystemExit(f"make_demo_corpus: {args.espeak} not found; "
-                         "install it with `apt-get install -y espeak-ng`")
-    opts = SynthOptions(voice=args.voice, rate=args.rate, pitch=args.pitch,
+    program = shutil.which(args.engine)
+    if program is None:
+        raise SystemExit(f"make_demo_corpus: {args.engine} not found; "
+                         f"install it with `apt-get install -y {args.engine}`")
+    voice = args.voice or ("rms" if args.engine == "flite" else "en-us")
+    if args.engine == "flite" and voice not in FLITE_VOICES:
+        raise SystemExit(f"make_demo_corpus: flite voice {voice!r} is not one of {', '.join(FLITE_VOICES)} "
+                         "(the others are kept aside for evaluation)")
+    opts = SynthOptions(engine=args.engine, voice=voice, rate=args.rate, pitch=args.pitch,
                         amplitude=args.amplitude, pad_s=args.pad,
                         compression_level=args.compression_level)
 
@@ -473,10 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     durations = []
     with tempfile.TemporaryDirectory(prefix="demo_corpus_") as tmp:
         for u in utterances:
-            durations.append(synthesize(u.normalized, wav_dir / f"{u.uid}.flac", opts, espeak,
+            durations.append(synthesize(u.normalized, wav_dir / f"{u.uid}.flac", opts, program,
                                         Path(tmp)))
     write_metadata(utterances, args.out_dir / "metadata.csv")
-    write_readme(args.out_dir / "README.md", durations, opts, espeak_version(espeak), argv)
+    write_readme(args.out_dir / "README.md", durations, opts, engine_version(program), argv)
 
     if not args.skip_filelists:
         from data_utils import prepare_filelists
