@@ -86,7 +86,7 @@ def build_model(args, hparams, device) -> Tacotron2:
 
 def bench_train(args, hparams, device) -> dict:
     model = build_model(args, hparams, device).train()
-    criterion = Tacotron2Loss(hparams.n_frames_per_step)
+    criterion = Tacotron2Loss.for_model(model, hparams)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-6)
     autocast = torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
                               enabled=args.amp)

@@ -12,6 +12,7 @@ import os
 import pickle
 import random
 import tempfile
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -248,6 +249,32 @@ class TextMelLoader(torch.utils.data.Dataset):
     def check_data(self) -> None:
         """check_filelist on this loader's filelist."""
         check_filelist(self.filelist_path, self.hparams)
+
+
+def mel_statistics(dataset: TextMelLoader, min_std: float = 1e-2) -> tuple[Tensor, Tensor]:
+    """Per-channel mean and standard deviation (n_mels,) of every frame of every utterance of a dataset
+    (float64 sums); deviations are floored at min_std, so that a channel that never changes (above a
+    band-limited recording's top frequency, say) is not divided by ~0. Prints progress."""
+    total = squares = None
+    frames = 0
+    start = time.perf_counter()
+    for index in range(len(dataset)):
+        path, _, number = dataset.items[index]
+        try:
+            mel = dataset.get_mel(path).double()  # (n_mels, T)
+        except (ValueError, FileNotFoundError) as error:
+            raise ValueError(f"{dataset.filelist_path}:{number}: {error}") from error
+        total = mel.sum(1) if total is None else total + mel.sum(1)
+        squares = mel.square().sum(1) if squares is None else squares + mel.square().sum(1)
+        frames += mel.size(1)
+        if (index + 1) % 500 == 0 or index + 1 == len(dataset):
+            elapsed = time.perf_counter() - start
+            print(f"\rmel statistics: {index + 1}/{len(dataset)} utterances, {(index + 1) / elapsed:.0f}/s, "
+                  f"ETA {elapsed / (index + 1) * (len(dataset) - index - 1):.0f} s", end="", flush=True)
+    print()
+    mean = total / frames
+    std = (squares / frames - mean.square()).clamp(min=0).sqrt().clamp(min=min_std)
+    return mean.float(), std.float()
 
 
 def check_filelist(filelist_path: str | Path, hparams: HParams) -> None:

@@ -47,6 +47,13 @@ class HParams:
     # Audio Parameters             #
     ################################
     max_wav_value: float = 32768.0
+    # "none" (reference): the model predicts log mels as they are; "per_channel": it predicts each mel
+    # channel standardised by the training set's mean and deviation (ESPnet's global_mvn), which
+    # train.py computes from training_files when a run starts and stores here, in mel_mean / mel_std,
+    # so that every checkpoint carries them; the model's outputs are log mels either way
+    mel_normalization: str = "none"
+    mel_mean: list[float] = field(default_factory=list)
+    mel_std: list[float] = field(default_factory=list)
     sampling_rate: int = 22050
     filter_length: int = 1024
     hop_length: int = 256
@@ -75,6 +82,7 @@ class HParams:
     # what the decoder's LSTM matrix products read when a float32 model decodes on CPU: float32, float16
     # (half the bytes, ~1e-4 relative error) or int8 (a quarter, ~1%); see model._PackedLinear
     cpu_inference_weights: str = "int8"
+    p_prenet_dropout: float = 0.5  # paper §2.2; higher values push the decoder to read the text
     p_attention_dropout: float = 0.1
     p_decoder_dropout: float = 0.1
 
@@ -106,6 +114,12 @@ class HParams:
     max_nonfinite_steps: int = 50  # stop after this many skipped (non-finite) steps in a row
     batch_size: int = 64  # per process, as in the reference
     mask_padding: bool = True  # set padded frames of the outputs to zero (and gate to "stop")
+    lr_warmup_steps: int = 0  # linear warm-up of the learning rate over the first N iterations
+    # The reference averages its losses over every frame of the padded batch, padding included, so a
+    # batch's short utterances count less and the figure is diluted; True averages over real frames
+    # (and real decoder steps for the stop token) only
+    loss_over_real_frames: bool = False
+    gate_positive_weight: float = 1.0  # weight of the one "stop" step against the many "go on" steps
 
     # Guided attention loss (Tachibana et al. 2017): W_nt = 1 - exp(-(n/N - t/T)^2 / (2 g^2))
     guided_attn_weight: float = 0.0  # 0 disables it
@@ -128,6 +142,13 @@ class HParams:
             (self.lr_schedule in ("constant", "exponential"),
              f"lr_schedule={self.lr_schedule!r}; expected 'constant' or 'exponential'"),
             (self.griffin_lim_power > 0, f"griffin_lim_power={self.griffin_lim_power} must be > 0"),
+            (self.mel_normalization in ("none", "per_channel"),
+             f"mel_normalization={self.mel_normalization!r}; expected 'none' or 'per_channel'"),
+            (len(self.mel_mean) == len(self.mel_std) and len(self.mel_mean) in (0, self.n_mel_channels),
+             f"mel_mean and mel_std have {len(self.mel_mean)} and {len(self.mel_std)} values; expected "
+             f"{self.n_mel_channels} each (or none)"),
+            (all(v > 0 for v in self.mel_std), "mel_std must be positive"),
+            (0.0 <= self.p_prenet_dropout < 1.0, f"p_prenet_dropout={self.p_prenet_dropout} must be in [0, 1)"),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
             (self.cpu_inference_weights in ("float32", "float16", "int8"),
              f"cpu_inference_weights={self.cpu_inference_weights!r}; expected 'float32', 'float16' or 'int8'"),
@@ -240,4 +261,8 @@ def hparams_from_dict(values: dict) -> HParams:
 def diff_from_defaults(hparams: HParams) -> dict[str, typing.Any]:
     """The values that differ from the class defaults, for a one-line start-up summary."""
     defaults = dataclasses.asdict(HParams())
-    return {k: v for k, v in dataclasses.asdict(hparams).items() if defaults[k] != v}
+    differing = {k: v for k, v in dataclasses.asdict(hparams).items() if defaults[k] != v}
+    for name in ("mel_mean", "mel_std"):  # 80 numbers each: their range says enough on one line
+        if differing.get(name):
+            differing[name] = f"{len(differing[name])} values, {min(differing[name]):.2f} to {max(differing[name]):.2f}"
+    return differing

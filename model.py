@@ -19,11 +19,11 @@ from layers import ConvNorm, LinearNorm, lengths_to_mask
 class Prenet(nn.Module):
     """2 x (linear without bias, ReLU, dropout 0.5): the decoder's input bottleneck (paper §2.2)."""
 
-    def __init__(self, in_dim: int, sizes: list[int]):
+    def __init__(self, in_dim: int, sizes: list[int], p_dropout: float = 0.5):
         super().__init__()
         in_sizes = [in_dim] + sizes[:-1]
         self.layers = nn.ModuleList(LinearNorm(i, o, bias=False) for i, o in zip(in_sizes, sizes))
-        self.p_dropout = 0.5  # an attribute, not a constant, so tests can make the model deterministic
+        self.p_dropout = p_dropout  # an attribute, so tests can make the model deterministic
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (..., in_dim) -> (..., sizes[-1])."""
@@ -436,7 +436,7 @@ class Decoder(nn.Module):
                  attention_dim: int, attention_rnn_dim: int, attention_location_n_filters: int,
                  attention_location_kernel_size: int, decoder_rnn_dim: int, prenet_dim: int,
                  max_decoder_steps: int, gate_threshold: float, p_attention_dropout: float,
-                 p_decoder_dropout: float, cpu_inference_weights: str = "float32"):
+                 p_decoder_dropout: float, cpu_inference_weights: str = "float32", p_prenet_dropout: float = 0.5):
         super().__init__()
         self.n_mel_channels = n_mel_channels
         self.n_frames_per_step = n_frames_per_step
@@ -448,7 +448,7 @@ class Decoder(nn.Module):
         self.p_attention_dropout = p_attention_dropout
         self.p_decoder_dropout = p_decoder_dropout
 
-        self.prenet = Prenet(n_mel_channels, [prenet_dim, prenet_dim])
+        self.prenet = Prenet(n_mel_channels, [prenet_dim, prenet_dim], p_prenet_dropout)
         self.attention_rnn = nn.LSTMCell(prenet_dim + encoder_embedding_dim, attention_rnn_dim)
         self.attention_layer = Attention(attention_rnn_dim, encoder_embedding_dim, attention_dim,
                                          attention_location_n_filters, attention_location_kernel_size)
@@ -708,19 +708,38 @@ class Tacotron2(nn.Module):
             hparams.attention_dim, hparams.attention_rnn_dim, hparams.attention_location_n_filters,
             hparams.attention_location_kernel_size, hparams.decoder_rnn_dim, hparams.prenet_dim,
             hparams.max_decoder_steps, hparams.gate_threshold, hparams.p_attention_dropout,
-            hparams.p_decoder_dropout, hparams.cpu_inference_weights)
+            hparams.p_decoder_dropout, hparams.cpu_inference_weights, hparams.p_prenet_dropout)
         self.postnet = Postnet(hparams.n_mel_channels, hparams.postnet_embedding_dim,
                                hparams.postnet_kernel_size, hparams.postnet_n_convolutions)
+        # The decoder and postnet work on standardised mels (mel - mean) / std, and the outputs are turned
+        # back into log mels. Identity without statistics (the reference): then nothing changes, bit for
+        # bit. Not in the state dict (which keeps the reference's layout): the hparams carry them.
+        n_mels = hparams.n_mel_channels
+        normalize = hparams.mel_normalization == "per_channel" and hparams.mel_mean
+        self.register_buffer("mel_mean", torch.tensor(hparams.mel_mean if normalize else [0.0] * n_mels),
+                             persistent=False)
+        self.register_buffer("mel_std", torch.tensor(hparams.mel_std if normalize else [1.0] * n_mels),
+                             persistent=False)
+
+    def normalize(self, mels: Tensor) -> Tensor:
+        """Log mels (B, n_mels, T) -> the decoder's standardised space."""
+        return (mels - self.mel_mean.unsqueeze(1).to(mels.dtype)) / self.mel_std.unsqueeze(1).to(mels.dtype)
+
+    def denormalize(self, mels: Tensor) -> Tensor:
+        """The decoder's standardised space (B, n_mels, T) -> log mels."""
+        # in the dtype the model ran in (bfloat16 / float16 under autocast), as the reference's outputs are
+        return mels * self.mel_std.unsqueeze(1).to(mels.dtype) + self.mel_mean.unsqueeze(1).to(mels.dtype)
 
     def _postnet_and_mask(self, mels: Tensor, gates: Tensor, alignments: Tensor, mask: Tensor | None):
         """Postnet residual; with a frame mask (B, T_out), every output is zero on padding (gate 1e3) and
         the postnet never reads it, so the real frames of a batch match those of each utterance alone."""
         if mask is None:
-            return mels, mels + self.postnet(mels), gates, alignments
+            return self.denormalize(mels), self.denormalize(mels + self.postnet(mels)), gates, alignments
         frame_padding = ~mask.unsqueeze(1)  # (B, 1, T_out)
         step_padding = ~mask[:, :: self.n_frames_per_step]  # (B, S): a step is real if its first frame is
         mels = mels.masked_fill(frame_padding, 0.0)
-        mels_postnet = (mels + self.postnet(mels, mask)).masked_fill(frame_padding, 0.0)
+        mels_postnet = self.denormalize(mels + self.postnet(mels, mask)).masked_fill(frame_padding, 0.0)
+        mels = self.denormalize(mels).masked_fill(frame_padding, 0.0)
         gates = gates.masked_fill(step_padding, 1e3)  # sigmoid(1e3) = 1: padding reads as "stop"
         return mels, mels_postnet, gates, alignments.masked_fill(step_padding.unsqueeze(2), 0.0)
 
@@ -729,7 +748,7 @@ class Tacotron2(nn.Module):
         mel_lengths (B,) -> mel outputs (B, n_mels, T_out), postnet mel outputs (B, n_mels, T_out),
         gate logits (B, S), alignments (B, S, T_in)."""
         memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)  # (B, T_in, C)
-        mel_outputs, gate_outputs, alignments = self.decoder(memory, mels, text_lengths)
+        mel_outputs, gate_outputs, alignments = self.decoder(memory, self.normalize(mels), text_lengths)
         mask = lengths_to_mask(mel_lengths, mels.size(2)) if self.mask_padding else None
         return self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask)
 
@@ -750,12 +769,27 @@ class Tacotron2(nn.Module):
 
 class Tacotron2Loss(nn.Module):
     """MSE of the mels before and after the postnet + stop-token BCE (paper §2.2; reference loss), plus
-    the optional guided attention loss of Tachibana et al. 2017 (arXiv:1710.08969, §4.1)."""
+    the optional guided attention loss of Tachibana et al. 2017 (arXiv:1710.08969, §4.1).
 
-    def __init__(self, n_frames_per_step: int, guided_attn_sigma: float = 0.2):
+    Options the reference lacks, off by default: the MSE on standardised mels (`mel_std` given to
+    forward: the error of each channel divided by its deviation), averaged over real frames only
+    (`over_real_frames`), and a weight on the stop steps (`gate_positive_weight`)."""
+
+    def __init__(self, n_frames_per_step: int, guided_attn_sigma: float = 0.2, over_real_frames: bool = False,
+                 gate_positive_weight: float = 1.0, mel_std: Tensor | None = None):
         super().__init__()
         self.n_frames_per_step = n_frames_per_step
         self.guided_attn_sigma = guided_attn_sigma
+        self.over_real_frames = over_real_frames
+        self.gate_positive_weight = gate_positive_weight
+        self.mel_std = mel_std  # (n_mels,) or None: the MSE in log-mel units
+
+    @classmethod
+    def for_model(cls, model: "Tacotron2", hparams) -> "Tacotron2Loss":
+        """The loss that hparams ask for, on the model's standardised scale when it has one."""
+        mel_std = model.mel_std if hparams.mel_normalization == "per_channel" else None
+        return cls(hparams.n_frames_per_step, hparams.guided_attn_sigma, hparams.loss_over_real_frames,
+                   hparams.gate_positive_weight, mel_std)
 
     def guided_attention(self, alignments: Tensor, text_lengths: Tensor, decoder_lengths: Tensor) -> Tensor:
         """alignments (B, S, T_in), text_lengths N and decoder_lengths S (B,) -> mean over real steps s of
@@ -780,13 +814,27 @@ class Tacotron2Loss(nn.Module):
         mel_outputs, mel_outputs_postnet, gate_outputs, alignments = outputs[:4]
         r = self.n_frames_per_step
         mels = mels.float()  # float32 losses whatever the dtype the model ran in (AMP)
-        losses = {
-            "mel": F.mse_loss(mel_outputs.float(), mels),
-            "postnet_mel": F.mse_loss(mel_outputs_postnet.float(), mels),
-            # one logit per step: its target is that of the step's last frame
-            "gate": F.binary_cross_entropy_with_logits(gate_outputs.float(), gates[:, r - 1 :: r].float()),
-            "guided_attn": mels.new_zeros(()),
-        }
+        scale = None if self.mel_std is None else 1.0 / self.mel_std.float().unsqueeze(1)  # (n_mels, 1)
+        gate_targets = gates[:, r - 1 :: r].float()  # one logit per step: the target of its last frame
+        frames = steps = None
+        if self.over_real_frames:
+            frames = lengths_to_mask(mel_lengths, mels.size(2)).unsqueeze(1)  # (B, 1, T_out)
+            steps = lengths_to_mask(torch.div(mel_lengths + r - 1, r, rounding_mode="floor"), gate_targets.size(1))
+
+        def mse(predicted: Tensor) -> Tensor:
+            error = predicted.float() - mels
+            error = error if scale is None else error * scale
+            if frames is None:
+                return error.square().mean()
+            return error.square().masked_fill(~frames, 0.0).sum() / (frames.sum() * mels.size(1))
+
+        pos_weight = None if self.gate_positive_weight == 1.0 else mels.new_tensor(self.gate_positive_weight)
+        gate = F.binary_cross_entropy_with_logits(gate_outputs.float(), gate_targets, pos_weight=pos_weight,
+                                                  reduction="none" if steps is not None else "mean")
+        if steps is not None:
+            gate = gate.masked_fill(~steps, 0.0).sum() / steps.sum()
+        losses = {"mel": mse(mel_outputs), "postnet_mel": mse(mel_outputs_postnet), "gate": gate,
+                  "guided_attn": mels.new_zeros(())}
         total = losses["mel"] + losses["postnet_mel"] + losses["gate"]
         if guided_attn_weight > 0:
             decoder_lengths = torch.div(mel_lengths + r - 1, r, rounding_mode="floor")

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 import distributed
 from checkpoint import check_compatible, read_checkpoint, state_dict_of
 from data_utils import (TextMelCollate, TextMelLoader, atomic_write, check_filelist, make_output_directory,
-                        prepare_filelists)
+                        mel_statistics, prepare_filelists)
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
@@ -69,6 +69,20 @@ def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
                               persistent_workers=hparams.num_workers > 0, **loader_args)
     val_loader = DataLoader(valset, batch_size=hparams.batch_size, sampler=val_sampler, **loader_args)
     return train_loader, val_loader, train_sampler
+
+
+def with_mel_statistics(hparams: HParams, checkpoint_path: str | None, warm_start: bool) -> HParams:
+    """For mel_normalization=per_channel: the statistics the run continues with when it resumes (the
+    checkpoint's), else those of this run's training_files (a new run, or a warm start on a new corpus,
+    whose model then adapts to the new corpus' scale). Stored in the hparams, so every checkpoint has them."""
+    if hparams.mel_normalization != "per_channel" or hparams.mel_mean:
+        return hparams
+    if checkpoint_path and not warm_start:
+        saved = read_checkpoint(checkpoint_path).get("hparams", {})
+        if saved.get("mel_mean"):
+            return dataclasses.replace(hparams, mel_mean=saved["mel_mean"], mel_std=saved["mel_std"])
+    mean, std = mel_statistics(TextMelLoader(hparams.training_files, hparams))
+    return dataclasses.replace(hparams, mel_mean=mean.tolist(), mel_std=std.tolist())
 
 
 def load_checkpoint(path: str, model, optimizer, scaler) -> dict:
@@ -158,7 +172,10 @@ class TrainingDiverged(RuntimeError):
 
 
 def learning_rate_at(iteration: int, hparams: HParams) -> float:
-    """Constant (reference), or exponential decay after lr_decay_start down to min_learning_rate."""
+    """Constant (reference), or exponential decay after lr_decay_start down to min_learning_rate; either
+    after a linear warm-up over the first lr_warmup_steps iterations."""
+    if iteration < hparams.lr_warmup_steps:
+        return hparams.learning_rate * (iteration + 1) / hparams.lr_warmup_steps
     if hparams.lr_schedule == "constant" or iteration < hparams.lr_decay_start:
         return hparams.learning_rate
     decayed = hparams.learning_rate * hparams.lr_decay_rate ** (
@@ -281,8 +298,9 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     np.random.seed(hparams.seed)
     random.seed(hparams.seed)
 
+    hparams = with_mel_statistics(hparams, checkpoint_path, warm_start)
     model = Tacotron2(hparams).to(device)
-    criterion = Tacotron2Loss(hparams.n_frames_per_step, hparams.guided_attn_sigma)
+    criterion = Tacotron2Loss.for_model(model, hparams)
     optimizer = torch.optim.Adam(model.parameters(), lr=hparams.learning_rate, weight_decay=hparams.weight_decay)
     # Mixed precision: float16 + loss scaling on CUDA, bfloat16 (no scaling needed) on CPU.
     autocast = torch.autocast(device.type, dtype=torch.float16 if cuda else torch.bfloat16,
