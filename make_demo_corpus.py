@@ -465,6 +465,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="corpus folder to (re)write: wavs/, metadata.csv, README.md")
     p.add_argument("--filelist-dir", type=Path, default=Path("filelists"),
                    help="where the demo_audio_text_*_filelist.txt files go")
+    p.add_argument("--generated", type=int, default=0, metavar="N",
+                   help="speak N sentences of sentence_bank.generated_sentences(N, --seed) instead of the "
+                        "demo's own list (for a second voice or a larger corpus)")
+    p.add_argument("--data-root", default="",
+                   help="filelist paths are relative to this folder (train with --hparams=data_root=...)")
+    p.add_argument("--name", default="demo", help="filelists are <name>_audio_text_{train,val,test}_filelist.txt")
     p.add_argument("--skip-filelists", action="store_true",
                    help="do not call data_utils.prepare_filelists")
     p.add_argument("--n-val", type=int, default=12, help="utterances in the validation list")
@@ -501,7 +507,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         amplitude=args.amplitude, pad_s=args.pad,
                         compression_level=args.compression_level)
 
-    utterances = build_utterances(SENTENCES, load_normalizer())
+    if args.generated:
+        from sentence_bank import generated_sentences
+
+        sentences = generated_sentences(args.generated, seed=args.seed)
+    else:
+        sentences = SENTENCES
+    utterances = build_utterances(sentences, load_normalizer())
     wav_dir = args.out_dir / "wavs"
     if wav_dir.exists():  # start clean so that no file of an older, longer run lingers
         for old in wav_dir.glob(f"{ID_PREFIX}-*.flac"):
@@ -520,7 +532,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from data_utils import prepare_filelists
 
         lists = prepare_filelists(corpus_dir=str(args.out_dir), filelist_dir=str(args.filelist_dir),
-                                  name="demo", n_val=args.n_val, n_test=args.n_test, seed=args.seed)
+                                  name=args.name, n_val=args.n_val, n_test=args.n_test, seed=args.seed,
+                                  data_root=args.data_root)
         for split, path in lists.items():
             print(f"{split}: {path}")
 
