@@ -63,7 +63,7 @@ AMBIGUOUS_WEEKDAYS = {"Mon", "Wed", "Sat", "Sun"}
 
 
 def written_forms(key: str) -> list[str]:
-    """How `key` may be written: "Inc" as "Inc" or "INC"; "etc" as "etc", "Etc" or "ETC"; "ph.d" also as "Ph.D"."""
+    """How `key` may be written: "Inc" as "Inc" or "INC"; "etc" as "etc", "Etc" or "ETC"; "ph.d" as "Ph.D"."""
     forms = [key, key.upper()]
     if key.islower():
         forms.append(key[0].upper() + key[1:])

@@ -34,7 +34,9 @@ def _sounds_like_its_letters(word: str, phones: tuple[str, ...]) -> bool:
     # ends[i]: the phone positions at which the first i letters' names can end.
     ends = {0}
     for letter in word.lower():
-        ends = {end + len(name) for end in ends for name in names[letter] if phones[end : end + len(name)] == name}
+        ends = {
+            end + len(name) for end in ends for name in names[letter] if phones[end : end + len(name)] == name
+        }
         if not ends:
             return False
     return len(phones) in ends
@@ -56,5 +58,5 @@ def said_as_letters(word: str) -> bool:
 
 
 def spell(word: str) -> str:
-    """"FBI" -> "f b i"."""
+    """The letters of `word` apart, in lowercase: "FBI" -> "f b i"."""
     return " ".join(word.lower())

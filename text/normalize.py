@@ -20,7 +20,7 @@ from text.roman import KEYWORDS, NOT_NAMES, REGNAL_NAMES, roman_to_int
 # stays "-5 kilometers" for the minus pass. A private-use character, which unidecode deletes, so
 # transliterated input never contains it.
 _SOFT = "\ue000"
-_soft_at_edges_re = re.compile(f"(?<![^\\s(\"-]){_SOFT}+|{_SOFT}+(?![^\\s,.;:!?)\"'-])")
+_soft_at_edges_re = re.compile(f'(?<![^\\s("-]){_SOFT}+|{_SOFT}+(?![^\\s,.;:!?)"\'-])')
 _soft_re = re.compile(f"{_SOFT}+")
 
 # Read by the passes below, so kept through transliteration (unidecode writes "°" as "deg", "€" as
@@ -44,7 +44,7 @@ def _ordinal_digits(number: int) -> str:
 
 
 def _ends_sentence(match: re.Match[str]) -> bool:
-    """Whether the text after `match` is its end, or a capital after a space: a period there ends a sentence."""
+    """Whether the text after `match` is its end or a capital after a space: a period there ends a sentence."""
     return re.match(r"\s*$|\s+[\"'(]?[A-Z]", match.string[match.end() :]) is not None
 
 
@@ -191,7 +191,9 @@ _WEEKDAY_RANGE = re.compile(rf"\b({_WEEKDAYS})\.?\s?-\s?({_WEEKDAYS})\b\.?")  # 
 
 def _read_weekday_range(match: re.Match[str]) -> str:
     first, last = (abbreviations.WEEKDAY_ABBREVIATIONS[day] for day in match.group(1, 2))
-    return _words(f"{first} to {last}") + ("." if match.group(0).endswith(".") and _ends_sentence(match) else "")
+    return _words(f"{first} to {last}") + (
+        "." if match.group(0).endswith(".") and _ends_sentence(match) else ""
+    )
 
 
 _MERIDIEM = r"(?P<meridiem>[AaPp]\.?\s?[Mm]\b\.?)"
@@ -202,7 +204,7 @@ _RATIO = re.compile(r"(?<![\w:.,])(\d+):(\d+)(?![\d:])")
 
 
 def _meridiem(match: re.Match[str]) -> str:
-    """" p m" for "pm", "p.m.", "PM"; the period that also ends a sentence is kept."""
+    """The meridiem as letters, " p m" for "pm", "p.m.", "PM"; a period that also ends a sentence is kept."""
     written = match.group("meridiem")
     if not written:
         return ""
@@ -287,12 +289,15 @@ def _read_degrees(match: re.Match[str]) -> str:
 
 def _read_feet_and_inches(match: re.Match[str]) -> str:
     feet, inches = match.group(1), match.group(2)
-    return _words(f"{feet} {'foot' if feet == '1' else 'feet'} {inches} {'inch' if inches == '1' else 'inches'}")
+    return _words(
+        f"{feet} {'foot' if feet == '1' else 'feet'} {inches} {'inch' if inches == '1' else 'inches'}"
+    )
 
 
 _PER = _alternation({**units.UNITS, **units.ATTACHED_ONLY, **units.PER_ONLY})
 _UNIT = re.compile(
-    rf"(?<![\w.])({_NUMBER})(?:\s?(sq\.?\s?)?({_alternation(units.UNITS)})|({_alternation(units.ATTACHED_ONLY)}))"
+    rf"(?<![\w.])({_NUMBER})"
+    rf"(?:\s?(sq\.?\s?)?({_alternation(units.UNITS)})|({_alternation(units.ATTACHED_ONLY)}))"
     rf"(?:/({_PER}))?([23²³])?(\.?)(?![\w/])"
 )
 
@@ -407,7 +412,9 @@ def _read_letters_and_digits(match: re.Match[str]) -> str:
         return word
     # Up to three capitals are letters ("CO2", "MP3"); longer runs go to the acronym pass.
     pieces = re.findall(r"[A-Za-z]+|\d+", word)
-    return _words(" ".join(acronyms.spell(piece) if piece.isupper() and len(piece) <= 3 else piece for piece in pieces))
+    return _words(
+        " ".join(acronyms.spell(piece) if piece.isupper() and len(piece) <= 3 else piece for piece in pieces)
+    )
 
 
 # --- Symbols ---------------------------------------------------------------------------------------------
@@ -420,9 +427,8 @@ _SYMBOL_WORDS = {
 }  # fmt: skip
 _UNSAID = "®™"  # trademark signs are not read aloud
 # "$5" and "£5" are left to the reference's currency pass; a "$" with no amount is said here.
-_symbol_re = re.compile(
-    f"[{re.escape(''.join(c for c in ''.join(_SYMBOL_WORDS) + _UNSAID + _KEPT if c not in '$£'))}]|[$£](?!\\.?\\d)"
-)
+_said_here = "".join(symbol for symbol in "".join(_SYMBOL_WORDS) + _UNSAID + _KEPT if symbol not in "$£")
+_symbol_re = re.compile(f"[{re.escape(_said_here)}]|[$£](?!\\.?\\d)")
 
 
 def _read_symbol(match: re.Match[str]) -> str:
@@ -443,7 +449,13 @@ _BEFORE_A_WORD = _forms(abbreviations.BEFORE_A_WORD)
 _MAY_END_A_SENTENCE = {
     **_forms(abbreviations.MAY_END_A_SENTENCE),
     **_forms(abbreviations.MONTH_ABBREVIATIONS),
-    **_forms({day: name for day, name in abbreviations.WEEKDAY_ABBREVIATIONS.items() if day not in abbreviations.AMBIGUOUS_WEEKDAYS}),
+    **_forms(
+        {
+            day: name
+            for day, name in abbreviations.WEEKDAY_ABBREVIATIONS.items()
+            if day not in abbreviations.AMBIGUOUS_WEEKDAYS
+        }
+    ),
 }
 _DATE_ABBREVIATIONS = {**abbreviations.MONTH_ABBREVIATIONS, **abbreviations.WEEKDAY_ABBREVIATIONS}
 _ABBREVIATION = re.compile(rf"(?<![\w.])({_alternation({**_BEFORE_A_WORD, **_MAY_END_A_SENTENCE})})\.(?!\w)")
@@ -452,7 +464,8 @@ _VERSUS = re.compile(r"\b[Vv][Ss]\b(?!\.)")
 _VERSUS_INITIAL = re.compile(r"\b([A-Z][A-Za-z]*) v\. (?=[A-Z])")
 _BEFORE_A_NUMBER = re.compile(rf"\b((?i:{_alternation(abbreviations.BEFORE_A_NUMBER)}))\.\s?(?=\d)")
 _AMBIGUOUS_WEEKDAY = re.compile(
-    rf"\b({'|'.join(abbreviations.AMBIGUOUS_WEEKDAYS)})\.(?=,?\s+(?:the\s+)?(?:{_MONTH_NAMES}|{_MONTH_ABBREVIATIONS}|\d))"
+    rf"\b({'|'.join(abbreviations.AMBIGUOUS_WEEKDAYS)})\."
+    rf"(?=,?\s+(?:the\s+)?(?:{_MONTH_NAMES}|{_MONTH_ABBREVIATIONS}|\d))"
 )
 # "Main St." is a street, "St. Paul" a saint (the reference's reading, left to it).
 _STREET = re.compile(r"\b([A-Z][a-z]+|\d+(?:st|nd|rd|th))\s+St\.(?!\s+[A-Z\d])")
@@ -486,7 +499,9 @@ def _read_capitals(match: re.Match[str]) -> str:
         return match.group(0)  # "DR." is the reference's "doctor"
     in_capitals_only = acronyms.said_as_letters(word)
     # "us" is a word, but "the US" the country.
-    if not in_capitals_only and not (word == "US" and re.search(r"\bthe\s+$", text[: match.start()], re.IGNORECASE)):
+    if not in_capitals_only and not (
+        word == "US" and re.search(r"\bthe\s+$", text[: match.start()], re.IGNORECASE)
+    ):
         return match.group(0)
     return _words(acronyms.spell(word) + ("'s" if plural else ""))
 
@@ -541,7 +556,10 @@ _PASSES: list[tuple[re.Pattern[str], Replacement]] = [
     (re.compile(r"#(?=\d)|#(?=\s+of\b)"), _words("number")),  # "#1", "# of items"
     (re.compile(r"#(?=[A-Za-z])"), _words("hashtag")),
     (re.compile(r"(?<=\b[A-Ga-g])#"), _words("sharp")),  # "C#", "F#"
-    (re.compile(r"\b([A-Z]{1,3})&([A-Z]{1,3})\b"), lambda m: _words(f"{acronyms.spell(m[1])} and {acronyms.spell(m[2])}")),
+    (
+        re.compile(r"\b([A-Z]{1,3})&([A-Z]{1,3})\b"),
+        lambda m: _words(f"{acronyms.spell(m[1])} and {acronyms.spell(m[2])}"),
+    ),
     (re.compile(r"<="), _words("less than or equal to")),
     (re.compile(r">="), _words("greater than or equal to")),
     (re.compile(r"(?<=[\d\s])<(?=\s?\d)"), _words("less than")),

@@ -35,9 +35,8 @@ def _remove_commas(match: re.Match[str]) -> str:
 
 
 def spell_amount(amount: str, names: tuple[str, str, str, str]) -> str:
-    """"3.50" with ("dollar", "dollars", "cent", "cents") -> "3 dollars, 50 cents"; digits stay digits.
-
-    The number pass reads the digits afterwards, so "1500" becomes "fifteen hundred dollars".
+    """An amount in words but its digits: "3.50" in ("dollar", "dollars", "cent", "cents") is
+    "3 dollars, 50 cents". The number pass reads the digits afterwards ("1500" -> "fifteen hundred").
     """
     unit, units, subunit, subunits = names
     whole, _, fraction = amount.partition(".")

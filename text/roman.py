@@ -38,10 +38,12 @@ NOT_NAMES = {
 
 
 def roman_to_int(numeral: str) -> int | None:
-    """"XIV" -> 14 (either case); None if `numeral` is not a well-formed Roman numeral."""
+    """The value of a Roman numeral in either case, "XIV" -> 14; None if it is not well formed."""
     numeral = numeral.upper()
     if not numeral or not _WELL_FORMED.fullmatch(numeral):
         return None
     values = [_VALUES[letter] for letter in numeral]
     # A letter smaller than the next one is subtracted: "IX" = -1 + 10.
-    return sum(-value if value < after else value for value, after in zip(values, values[1:] + [0]))
+    return sum(
+        -value if value < after else value for value, after in zip(values, values[1:] + [0], strict=True)
+    )

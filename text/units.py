@@ -40,14 +40,32 @@ UNITS: dict[str, tuple[str, str]] = {
 # Single letters that are too often something else after a spaced number ("100 W Main St.", "5 h"
 # in a list): units only when written against the number ("100W", "12V", "24h", "2l").
 ATTACHED_ONLY: dict[str, tuple[str, str]] = {
-    "W": ("watt", "watts"), "V": ("volt", "volts"), "h": ("hour", "hours"), "l": ("liter", "liters"),
+    "W": ("watt", "watts"),
+    "V": ("volt", "volts"),
+    "h": ("hour", "hours"),
+    "l": ("liter", "liters"),
 }
 
 # Only after a slash: "m/s" is meters per second, but "5 s" alone is too often not seconds.
 PER_ONLY: dict[str, tuple[str, str]] = {"s": ("second", "seconds")}
 
 # Abbreviations also written with a period ("6 ft. tall"), which is then part of the unit.
-WRITTEN_WITH_PERIOD = {"ft", "yd", "yds", "mi", "lb", "lbs", "oz", "gal", "sec", "secs", "min", "mins", "hr", "hrs"}
+WRITTEN_WITH_PERIOD = {
+    "ft",
+    "yd",
+    "yds",
+    "mi",
+    "lb",
+    "lbs",
+    "oz",
+    "gal",
+    "sec",
+    "secs",
+    "min",
+    "mins",
+    "hr",
+    "hrs",
+}
 
 # What a price is per, after a slash: "$3.99/gal", "$15/hr", "€5/kg".
 PRICE_PER = {
