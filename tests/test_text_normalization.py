@@ -304,6 +304,15 @@ TABLE = [
     ("Flight BA123", "flight b a one hundred twenty-three"),
     ("x²", "x squared"),
     ("10²", "ten squared"),
+    # found in real text (the fortunes of tests/nemo_agreement.py)
+    ("taken from comp.os.linux.misc", "taken from comp dot os dot linux dot misc"),
+    ("kernel/time.c", "kernel slash time dot c"),
+    ("on Tshirts in '93", "on tshirts in ninety-three"),
+    ("login, 9/1990", "login, september nineteen ninety"),
+    ("it's numbered 2.2.x", "it's numbered two point two point x"),
+    ("going 65 MPH", "going sixty-five miles per hour"),
+    ("a *PPHHHLLLBBBBTTT* sound", "a pphhhlllbbbbttt sound"),
+    ("OS/360", "os slash three hundred sixty"),
     # unicode
     ("Café on St. Mary’s", "cafe on saint mary's"),
     ("naïve façade", "naive facade"),

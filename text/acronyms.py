@@ -44,7 +44,7 @@ def _sounds_like_its_letters(word: str, phones: tuple[str, ...]) -> bool:
 
 def said_as_letters(word: str) -> bool:
     """Whether a word written in capitals is said letter by letter: by its first CMUdict pronunciation,
-    else (not in CMUdict) when it is short or has no vowel to say ("GPU", "HTTPS" but "COVID")."""
+    else (not in CMUdict) when it is short or has no vowel to say ("GPU", "HTTPS", but "COVID")."""
     if word.upper() in _INITIALS_NOT_IN_CMUDICT:
         return True
     known = cmudict.pronunciations(word)
@@ -54,7 +54,8 @@ def said_as_letters(word: str) -> bool:
         # letter loosely ("GPS" listed as G IY P IY EH S).
         vowels = sum(phone[0] in "AEIOU" for phone in phones)
         return vowels >= len(word) or _sounds_like_its_letters(word, phones)
-    return len(word) <= 3 or not _VOWELS.intersection(word.upper())
+    # A long run of capitals with no vowel is more often a noise ("PPHHHLLLBBBBTTT") than initials.
+    return len(word) <= 3 or (len(word) <= 6 and not _VOWELS.intersection(word.upper()))
 
 
 def spell(word: str) -> str:

@@ -44,7 +44,7 @@ def _ordinal_digits(number: int) -> str:
 
 
 def _ends_sentence(match: re.Match[str]) -> bool:
-    """Whether the text after `match` is its end or a capital after a space: a period there ends a sentence."""
+    """Whether what follows `match` is the end or a capital after a space: a period there ends a sentence."""
     return re.match(r"\s*$|\s+[\"'(]?[A-Z]", match.string[match.end() :]) is not None
 
 
@@ -122,6 +122,7 @@ _MONTH_NAMES = "|".join(abbreviations.MONTHS)
 _MONTH_ABBREVIATIONS = _alternation(abbreviations.MONTH_ABBREVIATIONS)
 _ISO_DATE = re.compile(r"(?<![\w.-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
 _SLASHED_DATE = re.compile(r"(?<![\w/.-])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\w/-])")
+_MONTH_YEAR = re.compile(r"(?<![\w/.-])(\d{1,2})/(\d{4})(?![\w/-])")  # "9/1990"
 _DOTTED_DATE = re.compile(r"(?<![\w.-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\w-]|\.\d)")
 # "5 January", "5th Jan. 2021": the day before the month is said "the fifth of January".
 _DAY_MONTH = re.compile(
@@ -158,6 +159,13 @@ def _read_slashed_date(match: re.Match[str]) -> str:
     if 1 <= second <= 12 and 1 <= first <= 31:
         return _words(_day_of_month(first, second, year))
     return match.group(0)
+
+
+def _read_month_year(match: re.Match[str]) -> str:
+    month = int(match.group(1))
+    return (
+        _words(f"{abbreviations.MONTHS[month - 1]} {match.group(2)}") if 1 <= month <= 12 else match.group(0)
+    )
 
 
 def _read_dotted_date(match: re.Match[str]) -> str:
@@ -381,10 +389,12 @@ def _read_roman_after_name(match: re.Match[str]) -> str:
     return f"{match.group(1)} {value}"
 
 
+_SHORT_YEAR = re.compile(r"(?<![\w'])'(\d{2})\b(?!')")  # "in '93" -> "in 93"
 _LEADING_ZEROS = re.compile(r"(?<![\w.,:$£€¥-])0\d+(?!\w|[.,:]\d)")  # "007", "02134": digit by digit
 _DECADE = re.compile(r"(?<![\w.,])'?(\d{0,2}[1-9]0|[1-9]\d{2}0|\d00)s\b")
 _IP_ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
-_VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?!\w|\.\d)")
+# "3.10.2", and a release series "2.2.x"
+_VERSION = re.compile(r"(?<![\w.])\d+(?:(?:\.\d+){2,}|(?:\.\d+)+\.x)(?!\w|\.\d)")
 _DIMENSIONS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:x|×)(?=\d)")  # "4x4", "1920x1080": "by"
 _TIMES = re.compile(r"(?<=\d)\s(?:x|×)\s(?=\d)")
 _NEGATIVE = re.compile(r"(?<![\w.,)\]-])-(?=[$£€¥]?\.?\d)")
@@ -457,6 +467,10 @@ _MAY_END_A_SENTENCE = {
         }
     ),
 }
+_KNOWN_ABBREVIATIONS = {
+    *abbreviations.REFERENCE, *abbreviations.BEFORE_A_NUMBER,
+    *(form.lower() for form in _BEFORE_A_WORD), *(form.lower() for form in _MAY_END_A_SENTENCE),
+}  # fmt: skip
 _DATE_ABBREVIATIONS = {**abbreviations.MONTH_ABBREVIATIONS, **abbreviations.WEEKDAY_ABBREVIATIONS}
 _ABBREVIATION = re.compile(rf"(?<![\w.])({_alternation({**_BEFORE_A_WORD, **_MAY_END_A_SENTENCE})})\.(?!\w)")
 # "Smith vs Jones", and "Roe v. Wade" between two capitalised names ("vs." is in the tables).
@@ -469,6 +483,8 @@ _AMBIGUOUS_WEEKDAY = re.compile(
 )
 # "Main St." is a street, "St. Paul" a saint (the reference's reading, left to it).
 _STREET = re.compile(r"\b([A-Z][a-z]+|\d+(?:st|nd|rd|th))\s+St\.(?!\s+[A-Z\d])")
+# Words joined by dots, as in file and group names: "comp.os.linux", "time.c".
+_DOTTED_WORDS = re.compile(r"\b([A-Za-z][A-Za-z\d]*)((?:\.[a-z][A-Za-z\d]*)+)\b")
 _INITIALS = re.compile(r"(?<![\w.])(?:[A-Za-z]\.){2,}(?!\w)")  # "U.S.", "F.B.I."
 _CAPITALS = re.compile(r"(?<![\w'])([A-Z]{2,})('?s)?(?![\w']|\.\w)")  # "FBI", "CDs", "CD's"
 
@@ -484,6 +500,12 @@ def _read_abbreviation(match: re.Match[str]) -> str:
 
 def _read_street(match: re.Match[str]) -> str:
     return f"{match.group(1)} {_words('Street')}" + ("." if _ends_text(match) else "")
+
+
+def _read_dotted_words(match: re.Match[str]) -> str:
+    if match.group(1).lower() in _KNOWN_ABBREVIATIONS:  # "Mr.smith" is the reference's "mister smith"
+        return match.group(0)
+    return _words(" dot ".join(match.group(0).split(".")))
 
 
 def _read_initials(match: re.Match[str]) -> str:
@@ -516,6 +538,7 @@ _PASSES: list[tuple[re.Pattern[str], Replacement]] = [
     (_PHONE, _read_phone),
     (_ISO_DATE, _read_iso_date),
     (_SLASHED_DATE, _read_slashed_date),
+    (_MONTH_YEAR, _read_month_year),
     (_DOTTED_DATE, _read_dotted_date),
     (_DAY_MONTH, _read_day_month),
     (_MONTH_ABBREVIATION_DATE, _read_month_abbreviation_date),
@@ -542,6 +565,7 @@ _PASSES: list[tuple[re.Pattern[str], Replacement]] = [
     (_ROMAN_AFTER_REGNAL_NAME, _read_regnal_numeral),
     (_ROMAN_AFTER_NAME, _read_roman_after_name),
     (_BEFORE_A_NUMBER, lambda match: _words(abbreviations.BEFORE_A_NUMBER[match.group(1).lower()])),
+    (_SHORT_YEAR, r"\1"),
     (_LEADING_ZEROS, lambda match: _words(" ".join(match.group(0)))),
     (_DECADE, _read_decade),
     (_IP_ADDRESS, _read_ip_address),
@@ -579,6 +603,7 @@ _PASSES: list[tuple[re.Pattern[str], Replacement]] = [
     (_VERSUS, _words("versus")),
     (_VERSUS_INITIAL, r"\1" + _words("versus")),
     (_INITIALS, _read_initials),
+    (_DOTTED_WORDS, _read_dotted_words),
     (_CAPITALS, _read_capitals),
 ]
 
