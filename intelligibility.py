@@ -57,7 +57,7 @@ def normalize_transcript(text: str) -> str:
     text = english_cleaners(text).replace("-", " ")
     text = _QUOTE.sub("", _NOT_KEPT.sub("", text.lower()))
     words = [expand_abbreviations(f"{word}.").removesuffix(".") for word in text.split()]
-    return _WHITESPACE.sub(" ", " ".join(words)).strip().lower()
+    return _WHITESPACE.sub(" ", " ".join(words)).strip()
 
 
 def to_recognizer_input(audio: np.ndarray | Tensor, sampling_rate: int) -> np.ndarray:
@@ -105,7 +105,7 @@ class Recognizer:
 
 def score(texts: list[str], transcripts: list[str]) -> dict:
     """Reference texts and recognizer outputs (raw; both normalized here) -> {"wer", "cer", "utterances":
-    [{"transcript", "wer", "cer"}]}. The overall rates are errors summed over all utterances divided by
+    [{"transcript" (normalized), "wer", "cer"}]}. The overall rates are errors summed over all utterances divided by
     the reference words (characters) summed, so a long sentence weighs more than a short one; the
     character rates count the spaces between words."""
     jiwer = require("jiwer")
