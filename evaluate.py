@@ -62,7 +62,7 @@ def teacher_forced(model, hparams, dataset, batch_size: int) -> tuple[dict, list
     """Validation loss as train.py computes it (without guided attention), gate accuracy over real steps,
     and the postnet log-mel MSE over real frames and mel channels only (padding excluded), in all and per
     utterance; with each utterance's postnet mel (n_mels, T_out) of its real frames, in dataset order."""
-    criterion = Tacotron2Loss(hparams.n_frames_per_step)
+    criterion = Tacotron2Loss.for_model(model, hparams)
     collate = TextMelCollate(hparams.n_frames_per_step)
     device = next(model.parameters()).device
     r = hparams.n_frames_per_step
