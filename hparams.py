@@ -128,8 +128,9 @@ class HParams:
 
     # TensorBoard audio of a validation sample
     griffin_lim_iters: int = 60
-    # Griffin-Lim raises the linear magnitudes to this power before phase recovery (> 1 sharpens peaks)
-    griffin_lim_power: float = 1.5
+    # Griffin-Lim raises the linear magnitudes to this power before phase recovery (> 1 sharpens peaks);
+    # 1.0: recordings' mels are then heard as well as the recordings (WER 0.22 vs 0.33 at 1.5, 3 flite voices)
+    griffin_lim_power: float = 1.0
 
     def __post_init__(self):
         checks = [
