@@ -119,7 +119,12 @@ class HParams:
     # batch's short utterances count less and the figure is diluted; True averages over real frames
     # (and real decoder steps for the stop token) only
     loss_over_real_frames: bool = False
-    gate_positive_weight: float = 1.0  # weight of the one "stop" step against the many "go on" steps
+    gate_positive_weight: float = 1.0
+    # Parallel scheduled sampling (train.scheduled_sampling_inputs): from scheduled_sampling_start on, each
+    # frame the decoder reads is its own prediction (from a first pass without gradients) with this
+    # probability, so that free running is not the first time it sees its own output. 0: teacher forcing
+    scheduled_sampling: float = 0.0
+    scheduled_sampling_start: int = 0  # weight of the one "stop" step against the many "go on" steps
 
     # Guided attention loss (Tachibana et al. 2017): W_nt = 1 - exp(-(n/N - t/T)^2 / (2 g^2))
     guided_attn_weight: float = 0.0  # 0 disables it
@@ -128,6 +133,9 @@ class HParams:
 
     # TensorBoard audio of a validation sample
     griffin_lim_iters: int = 60
+    # at every validation, what a speech recognizer hears of the first N validation utterances
+    # (train.ValidationIntelligibility; needs pocketsphinx and jiwer; 0: off)
+    val_wer_utterances: int = 4
     # Griffin-Lim raises the linear magnitudes to this power before phase recovery (> 1 sharpens peaks);
     # 1.0: recordings' mels are then heard as well as the recordings (WER 0.22 vs 0.33 at 1.5, 3 flite voices)
     griffin_lim_power: float = 1.0
@@ -149,6 +157,7 @@ class HParams:
              f"mel_mean and mel_std have {len(self.mel_mean)} and {len(self.mel_std)} values; expected "
              f"{self.n_mel_channels} each (or none)"),
             (all(v > 0 for v in self.mel_std), "mel_std must be positive"),
+            (0.0 <= self.scheduled_sampling <= 1.0, f"scheduled_sampling={self.scheduled_sampling} must be in [0, 1]"),
             (0.0 <= self.p_prenet_dropout < 1.0, f"p_prenet_dropout={self.p_prenet_dropout} must be in [0, 1)"),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
             (self.cpu_inference_weights in ("float32", "float16", "int8"),

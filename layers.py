@@ -46,7 +46,7 @@ def lengths_to_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
 
 
 def griffin_lim(magnitudes: Tensor, n_fft: int, hop_length: int, win_length: int | None = None,
-                n_iters: int = 60, power: float = 1.5, seed: int = 0) -> Tensor:
+                n_iters: int = 60, power: float = 1.0, seed: int = 0) -> Tensor:
     """Griffin & Lim (1984) phase recovery, batched on the magnitudes' device.
 
     magnitudes: (B, n_fft // 2 + 1, T) linear STFT magnitudes -> waveforms (B, (T - 1) * hop_length),
@@ -118,7 +118,7 @@ class TacotronSTFT(nn.Module):
         linear = torch.linalg.pinv(self.mel_basis.float()) @ self.spectral_de_normalize(mel.float())
         return torch.clamp(linear, min=1e-10)
 
-    def griffin_lim(self, mel: Tensor, n_iters: int = 60, power: float = 1.5) -> Tensor:
+    def griffin_lim(self, mel: Tensor, n_iters: int = 60, power: float = 1.0) -> Tensor:
         """Log mel (B, n_mel_channels, T) -> waveforms (B, (T - 1) * hop_length) by Griffin-Lim."""
         return griffin_lim(self.mel_to_linear(mel), self.filter_length, self.hop_length, self.win_length,
                            n_iters=n_iters, power=power)

@@ -743,12 +743,18 @@ class Tacotron2(nn.Module):
         gates = gates.masked_fill(step_padding, 1e3)  # sigmoid(1e3) = 1: padding reads as "stop"
         return mels, mels_postnet, gates, alignments.masked_fill(step_padding.unsqueeze(2), 0.0)
 
-    def forward(self, text: Tensor, text_lengths: Tensor, mels: Tensor, mel_lengths: Tensor):
+    def forward(self, text: Tensor, text_lengths: Tensor, mels: Tensor, mel_lengths: Tensor,
+                decoder_inputs: Tensor | None = None):
         """text (B, T_in), text_lengths (B,), mels (B, n_mels, T_out) with T_out a multiple of r,
         mel_lengths (B,) -> mel outputs (B, n_mels, T_out), postnet mel outputs (B, n_mels, T_out),
-        gate logits (B, S), alignments (B, S, T_in)."""
+        gate logits (B, S), alignments (B, S, T_in).
+
+        The decoder reads the previous step's frames from `mels` (teacher forcing), or from
+        `decoder_inputs` (B, n_mels, T_out) when given: scheduled sampling mixes the model's own
+        predictions in there, so that it learns to go on from its own output as it must at inference."""
         memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)  # (B, T_in, C)
-        mel_outputs, gate_outputs, alignments = self.decoder(memory, self.normalize(mels), text_lengths)
+        inputs = self.normalize(mels if decoder_inputs is None else decoder_inputs)
+        mel_outputs, gate_outputs, alignments = self.decoder(memory, inputs, text_lengths)
         mask = lengths_to_mask(mel_lengths, mels.size(2)) if self.mask_padding else None
         return self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask)
 

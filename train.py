@@ -5,6 +5,7 @@
 """
 
 import argparse
+import copy
 import dataclasses
 import math
 import random
@@ -19,10 +20,13 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
+import evaluate
+import intelligibility
 from checkpoint import check_compatible, read_checkpoint, state_dict_of
 from data_utils import (TextMelCollate, TextMelLoader, atomic_write, check_filelist, make_output_directory,
                         mel_statistics, prepare_filelists)
 from hparams import HParams, create_hparams, diff_from_defaults
+from inference import decode
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
 from waveglow_vocoder import GriffinLimVocoder
@@ -246,6 +250,44 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
     logger.add_audio("audio", audio.cpu().unsqueeze(0), iteration, sample_rate=hparams.sampling_rate)
 
 
+class ValidationIntelligibility:
+    """What a speech recognizer hears of the first `val_wer_utterances` validation utterances through
+    Griffin-Lim, teacher-forced and free-running: the measure that says whether the words can be heard,
+    which the loss, the alignment and the stop token do not. The recordings' mels through the same
+    vocoder are scored once, as the ceiling. A few seconds per validation; a note and nothing else when
+    pocketsphinx or jiwer is not installed."""
+
+    def __init__(self, hparams: HParams, valset: TextMelLoader):
+        self.subset = copy.copy(valset)
+        self.subset.items = valset.items[: hparams.val_wer_utterances]
+        self.texts = [text for _, text, _ in self.subset.items]
+        self.ceiling = None
+        try:
+            intelligibility.check_available()
+        except ImportError as error:
+            print(f"Note: no intelligibility at validation ({error})")
+            self.subset = None
+
+    def __call__(self, model, hparams: HParams) -> dict:
+        if self.subset is None or not self.texts:
+            return {}
+        device = next(model.parameters()).device
+        vocoder = GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power)
+        vocoder = vocoder.to(device)
+        if self.ceiling is None:
+            recordings = [self.subset.get_mel(path).to(device) for path, _, _ in self.subset.items]
+            self.ceiling = intelligibility.intelligibility_of(recordings, self.texts, vocoder)["wer"]
+        model.eval()
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an untrained model runs to max_decoder_steps; that is expected
+            _, teacher_forced_mels = evaluate.teacher_forced(model, hparams, self.subset, len(self.texts))
+            free_mels = [item.mel for item in decode(model, [self.subset.get_text(t) for t in self.texts])]
+        model.train()
+        return {"wer_teacher_forced": intelligibility.intelligibility_of(teacher_forced_mels, self.texts, vocoder)["wer"],
+                "wer_free_running": intelligibility.intelligibility_of(free_mels, self.texts, vocoder)["wer"],
+                "wer_ceiling": self.ceiling}
+
+
 def prepare_output_directory(path: str) -> Path:
     """Create the checkpoint folder and remove temporary files that a killed save left behind (the
     checkpoints themselves are only ever renamed into place whole)."""
@@ -253,6 +295,18 @@ def prepare_output_directory(path: str) -> Path:
     for stale in output_directory.glob(".checkpoint_*.tmp"):
         stale.unlink()
     return output_directory
+
+
+def scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_lengths, probability: float):
+    """Parallel scheduled sampling (Duckworth et al. 2019, arXiv:1906.04331): a first teacher-forced pass
+    without gradients predicts every frame; each frame the decoder will read is then replaced by that
+    prediction with `probability`. The second pass, which learns, so goes on from its own output part of
+    the time, as at inference, where a model that only ever saw recorded frames drifts (exposure bias).
+    -> decoder inputs (B, n_mels, T_out): recorded frames with predicted ones mixed in."""
+    with torch.no_grad(), autocast:
+        predicted = model(text, text_lengths, mels, mel_lengths)[0].float()  # before the postnet, as inference
+    replace = torch.rand(mels.size(0), 1, mels.size(2), device=mels.device) < probability
+    return torch.where(replace, predicted, mels)
 
 
 def train_step(model, criterion, optimizer, scaler, autocast, batch, device, hparams: HParams,
@@ -265,8 +319,12 @@ def train_step(model, criterion, optimizer, scaler, autocast, batch, device, hpa
     # The forward pass updates the batch norms' running statistics: kept aside (a few KB), so that a
     # skipped step (a NaN in a bad batch, say) leaves the whole model as it was, buffers included.
     buffers = [buffer.clone() for buffer in model.buffers()]
+    decoder_inputs = None
+    if hparams.scheduled_sampling > 0 and iteration >= hparams.scheduled_sampling_start:
+        decoder_inputs = scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_lengths,
+                                                   hparams.scheduled_sampling)
     with autocast:
-        outputs = model(text, text_lengths, mels, mel_lengths)
+        outputs = model(text, text_lengths, mels, mel_lengths, decoder_inputs)
         loss, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths, guided_weight)
     grad_norm, stepped = backward_and_step(model, optimizer, scaler, loss, hparams.grad_clip_thresh)
     if not stepped:
@@ -319,6 +377,9 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if cuda else None)
 
     train_loader, val_loader, train_sampler = prepare_dataloaders(hparams, world_size, rank)
+    val_intelligibility = None
+    if main_process and hparams.val_wer_utterances:
+        val_intelligibility = ValidationIntelligibility(hparams, val_loader.dataset)
     logger = None
     if main_process:
         output_directory = prepare_output_directory(output_directory)
@@ -393,6 +454,17 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                               f"{elapsed:.0f} s elapsed" + (f" | {skipped_steps} steps skipped" if skipped_steps else ""),
                               flush=True)
                         log_validation(logger, output_directory, iteration, metrics, last, raw_model, hparams)
+                        if hparams.val_wer_utterances:
+                            heard = val_intelligibility(raw_model, hparams)
+                            for name, value in heard.items():
+                                logger.add_scalar(f"validation.{name}", value, iteration)
+                            if heard:
+                                print(f"Intelligibility {iteration} ({len(val_intelligibility.texts)} validation "
+                                      f"utterances, Griffin-Lim): WER free running {heard['wer_free_running']:.2f}, "
+                                      f"teacher forced {heard['wer_teacher_forced']:.2f}, ceiling "
+                                      f"{heard['wer_ceiling']:.2f}", flush=True)
+                            metrics = {**metrics, **heard}
+                            summary["validation"] = metrics
                     save()
                     if summary["target_reached"] and main_process:
                         print(f"Reached target validation loss {target_val_loss} (got {metrics['loss']:.4f}) at "

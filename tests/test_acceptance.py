@@ -1,53 +1,63 @@
-"""Acceptance (opt-in, several minutes): the README's demo training aligns on 2 CPU cores.
+"""Acceptance (opt-in, about 35 minutes on 2 CPU cores): the README's demo recipe, trained from scratch,
+speaks words a speech recognizer understands.
 
-    python3 -m pytest -m slow            # DEMO_SEED=1234 by default; DEMO_SEED=7 for another seed
+    python3 -m pytest -m slow            # DEMO_SEED=1234 by default; DEMO_MINUTES=30 by default
+
+train.py runs for DEMO_MINUTES and is then stopped with SIGTERM (which saves a checkpoint and exits 0,
+as a user's Ctrl-C does); evaluate.py then synthesizes free running, vocodes with Griffin-Lim and scores
+with pocketsphinx, against the same recognizer on the recordings' mels through the same vocoder.
 """
 
 import os
 import re
+import signal
 import subprocess
 import sys
-import warnings
+import time
 
 import pytest
-import torch
 
-from hparams import hparams_from_dict
-from model import Tacotron2, alignment_metrics
-from text import text_to_sequence
+import evaluate
 
-DEMO_TARGET_VAL_LOSS = 3.5  # the README's quick-start value
+# Free-running WER may exceed the ceiling (the recordings' mels through Griffin-Lim) by at most this much
+TRAINING_MARGIN = 0.10  # on training sentences: the issue's target for 30 minutes on 2 cores
+TEST_MAX_WER = 0.75  # held-out sentences: 8 minutes of speech is below what generalizes (README)
 
 
 @pytest.mark.slow
-def test_demo_training_aligns_within_15_minutes(tmp_path, repo_root):
+def test_demo_recipe_speaks_after_30_minutes(tmp_path, repo_root):
+    pytest.importorskip("pocketsphinx")
+    pytest.importorskip("jiwer")
     seed = os.environ.get("DEMO_SEED", "1234")
+    minutes = float(os.environ.get("DEMO_MINUTES", "30"))
     out = tmp_path / "outdir"
     command = [sys.executable, "train.py", f"--output_directory={out}", f"--log_directory={tmp_path / 'logdir'}",
-               f"--hparams=preset=demo,seed={seed},mel_cache_dir={tmp_path / 'mels'}",
-               f"--target_val_loss={DEMO_TARGET_VAL_LOSS}"]
-    result = subprocess.run(command, cwd=repo_root, capture_output=True, text=True, timeout=15 * 60)
-    assert result.returncode == 0, result.stderr[-3000:]
-    print("\n".join(line for line in result.stdout.splitlines() if not line.startswith("it ")))
-    assert "Reached target validation loss" in result.stdout
-    focus, coverage = map(float, re.findall(r"focus rate ([\d.]+) \| coverage ([\d.]+)", result.stdout)[-1])
+               f"--hparams=preset=demo,seed={seed},mel_cache_dir={tmp_path / 'mels'}"]
+    with open(tmp_path / "train.log", "w") as log:
+        process = subprocess.Popen(command, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + minutes * 60
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(5)
+        process.send_signal(signal.SIGTERM)  # a checkpoint, then exit 0
+        assert process.wait(timeout=600) == 0, (tmp_path / "train.log").read_text()[-3000:]
+    output = (tmp_path / "train.log").read_text()
+    print("\n".join(line for line in output.splitlines() if not line.startswith("it ")))
+    focus, coverage = map(float, re.findall(r"focus rate ([\d.]+) \| coverage ([\d.]+)", output)[-1])
     assert focus >= 0.5 and coverage >= 0.9  # teacher-forced, on the validation utterances
     assert (out / "alignment.png").exists() and list((tmp_path / "logdir").glob("events.out.tfevents.*"))
 
-    # Free-running synthesis of the held-out test sentences: aligned, and each stops on its own gate.
-    checkpoint = torch.load(max(out.glob("checkpoint_*"), key=lambda p: int(p.name.split("_")[1])),
-                            map_location="cpu", weights_only=True)
-    hparams = hparams_from_dict(checkpoint["hparams"])
-    model = Tacotron2(hparams).eval()
-    model.load_state_dict(checkpoint["state_dict"])
-    lines = (repo_root / "filelists" / "demo_audio_text_test_filelist.txt").read_text().splitlines()
-    sequences = [torch.tensor(text_to_sequence(line.split("|")[1], hparams.text_cleaners)) for line in lines]
-    text_lengths = torch.tensor([len(s) for s in sequences])
-    text = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("error")  # reaching max_decoder_steps would raise here
-        *_, alignments, mel_lengths = model.inference(text, text_lengths)
-    r = hparams.n_frames_per_step
-    focus, coverage = alignment_metrics(alignments, text_lengths, (mel_lengths + r - 1) // r)
-    print(f"free-running on {len(lines)} test sentences: focus rate {focus:.3f}, coverage {coverage:.2f}")
-    assert focus >= 0.5 and coverage >= 0.9
+    checkpoint = max(out.glob("checkpoint_*"), key=lambda p: int(p.name.split("_")[1]))
+    figures = {}
+    for name, filelist, n in (("training", "demo_audio_text_train_filelist.txt", 30),
+                              ("test", "demo_audio_text_test_filelist.txt", 0)):
+        results = evaluate.evaluate(str(checkpoint), str(repo_root / "filelists" / filelist),
+                                    f"mel_cache_dir={tmp_path / 'mels'}", max_utterances=n)
+        heard = results["intelligibility"]
+        figures[name] = (heard["free_running"]["wer"], heard["vocoded_recordings"]["wer"])
+        print(f"{name} sentences: free-running WER {figures[name][0]:.3f} (ceiling {figures[name][1]:.3f}), "
+              f"teacher forced {heard['teacher_forced']['wer']:.3f}, stop rate {results['stop_rate']:.2f}, "
+              f"postnet MSE {results['postnet_mse']:.3f}")
+        assert results["stop_rate"] == 1.0 and results["coverage"] >= 0.9
+    wer, ceiling = figures["training"]
+    assert wer <= ceiling + TRAINING_MARGIN
+    assert figures["test"][0] <= TEST_MAX_WER

@@ -20,7 +20,7 @@ from .model import WaveGlow
 class GriffinLimVocoder(nn.Module):
     """Mel -> linear magnitudes by the mel basis' pseudo-inverse -> Griffin-Lim (layers.griffin_lim)."""
 
-    def __init__(self, stft: TacotronSTFT | HParams, n_iters: int = 60, power: float = 1.5):
+    def __init__(self, stft: TacotronSTFT | HParams, n_iters: int = 60, power: float = 1.0):
         super().__init__()
         if isinstance(stft, HParams):
             stft = TacotronSTFT(stft.filter_length, stft.hop_length, stft.win_length, stft.n_mel_channels,
