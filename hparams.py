@@ -124,6 +124,8 @@ class HParams:
     # frame the decoder reads is its own prediction (from a first pass without gradients) with this
     # probability, so that free running is not the first time it sees its own output. 0: teacher forcing
     scheduled_sampling: float = 0.0
+    # each frame the decoder reads is replaced by the go frame with this probability (train.decoder_input_dropout)
+    decoder_input_dropout: float = 0.0
     scheduled_sampling_start: int = 0  # weight of the one "stop" step against the many "go on" steps
 
     # Guided attention loss (Tachibana et al. 2017): W_nt = 1 - exp(-(n/N - t/T)^2 / (2 g^2))
@@ -158,6 +160,8 @@ class HParams:
              f"{self.n_mel_channels} each (or none)"),
             (all(v > 0 for v in self.mel_std), "mel_std must be positive"),
             (0.0 <= self.scheduled_sampling <= 1.0, f"scheduled_sampling={self.scheduled_sampling} must be in [0, 1]"),
+            (0.0 <= self.decoder_input_dropout < 1.0,
+             f"decoder_input_dropout={self.decoder_input_dropout} must be in [0, 1)"),
             (0.0 <= self.p_prenet_dropout < 1.0, f"p_prenet_dropout={self.p_prenet_dropout} must be in [0, 1)"),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
             (self.cpu_inference_weights in ("float32", "float16", "int8"),

@@ -309,6 +309,17 @@ def scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_len
     return torch.where(replace, predicted, mels)
 
 
+def decoder_input_dropout(model, inputs: torch.Tensor, probability: float) -> torch.Tensor:
+    """Each frame the decoder reads (B, n_mels, T_out) replaced, with `probability`, by the training set's
+    mean frame (the go frame: zero in the decoder's standardised space). A decoder that may not see the
+    previous frame must say the next one from the text it attends to, where teacher forcing alone lets it
+    lean on the recorded previous frame and drift in free running."""
+    raw = model.module if hasattr(model, "module") else model
+    mean = raw.mel_mean.view(1, -1, 1).to(inputs.dtype)
+    drop = torch.rand(inputs.size(0), 1, inputs.size(2), device=inputs.device) < probability
+    return torch.where(drop, mean.expand_as(inputs), inputs)
+
+
 def train_step(model, criterion, optimizer, scaler, autocast, batch, device, hparams: HParams,
                iteration: int) -> tuple[dict, torch.Tensor, bool]:
     """One step at iteration's learning rate -> (losses averaged over processes, gradient norm, stepped)."""
@@ -323,6 +334,9 @@ def train_step(model, criterion, optimizer, scaler, autocast, batch, device, hpa
     if hparams.scheduled_sampling > 0 and iteration >= hparams.scheduled_sampling_start:
         decoder_inputs = scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_lengths,
                                                    hparams.scheduled_sampling)
+    if hparams.decoder_input_dropout > 0:
+        decoder_inputs = decoder_input_dropout(model, mels if decoder_inputs is None else decoder_inputs,
+                                               hparams.decoder_input_dropout)
     with autocast:
         outputs = model(text, text_lengths, mels, mel_lengths, decoder_inputs)
         loss, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths, guided_weight)

@@ -156,3 +156,17 @@ def test_training_with_scheduled_sampling_and_validation_intelligibility(run_hpa
     # an untrained model says nothing the recognizer can match; the recordings are heard
     assert heard["wer_free_running"] >= 0.5 and heard["wer_teacher_forced"] >= 0.5
     assert heard["wer_ceiling"] < heard["wer_free_running"]
+
+
+def test_decoder_input_dropout_replaces_whole_frames_by_the_mean_frame(tiny_hparams):
+    model = Tacotron2(_statistics_hparams(tiny_hparams))
+    mels = make_batch()[2]
+    for probability in (0.0, 0.5):
+        inputs = train.decoder_input_dropout(model, mels, probability)
+        dropped = (inputs == model.mel_mean.view(1, -1, 1)).all(dim=1)  # (B, T_out)
+        kept = (inputs == mels).all(dim=1)
+        assert bool((dropped | kept).all())
+        share = float(dropped.float().mean())
+        assert share == 0.0 if probability == 0.0 else 0.3 < share < 0.7
+    with pytest.raises(ValueError, match="decoder_input_dropout"):
+        create_hparams("decoder_input_dropout=1.0")
