@@ -177,24 +177,31 @@ class HParams:
 
 PRESETS: dict[str, dict] = {
     "ljspeech": {},  # the reference's LJ Speech configuration
-    "demo": dict(  # learns to align on the bundled espeak corpus in minutes on 2 CPU cores
+    "demo": dict(  # the small-corpus recipe: the bundled flite corpus (or your 10-60 minutes) on 2 CPU cores
         training_files="filelists/demo_audio_text_train_filelist.txt",
         validation_files="filelists/demo_audio_text_val_filelist.txt",
         symbols_embedding_dim=128,  # 4x smaller than the paper throughout
         encoder_embedding_dim=128,
         encoder_kernel_size=5,
-        n_frames_per_step=3,  # 3 frames per step: fewer decoder steps, and attention aligns sooner
+        # 5 frames per step: fewer steps, so fewer chances to drift from its own output in free running,
+        # and more of each step must come from the text (README, "Making it speak")
+        n_frames_per_step=5,
         prenet_dim=128,
+        p_prenet_dropout=0.8,  # a narrower path for the previous frame, for the same reason
         attention_rnn_dim=256,
         decoder_rnn_dim=256,
         attention_dim=64,
         attention_location_n_filters=16,
         postnet_embedding_dim=128,
         postnet_n_convolutions=3,
+        use_cmudict=True,  # ARPAbet phones: a small corpus does not teach English spelling
+        mel_normalization="per_channel",  # every channel on one scale; the go frame is the mean frame
+        loss_over_real_frames=True,
+        gate_positive_weight=5.0,  # one stop step against ~40 go-on steps per utterance
         batch_size=16,
         learning_rate=2e-3,  # a small model on a small corpus affords a higher rate
-        iters_per_checkpoint=100,
-        max_decoder_steps=300,
+        iters_per_checkpoint=250,  # about a minute; each validation also runs the recognizer (3-4 s)
+        max_decoder_steps=180,  # 900 frames, 10.4 s: the corpus' longest utterance is 3.9 s
         guided_attn_weight=5.0,  # a diagonal prior: aligned within a few hundred iterations
         guided_attn_decay=0.9995,
         num_workers=0,  # mels come from the cache; worker processes only cost on 2 cores
