@@ -20,11 +20,12 @@ import pytest
 import evaluate
 
 # Thresholds of learning, not yet of a voice: an untrained model, and the former recipe after 30 to 60
-# minutes, score 0.96 to 1.0 free running (teacher forced too). The goal, free-running WER on training
-# sentences within 0.10 of the ceiling (the recordings' mels through Griffin-Lim, about 0.12), is not
-# reached yet: the README's "Making it speak" section has the measurements.
-TRAINING_MAX_WER = 0.90  # free running, 30 training sentences
-TEACHER_FORCED_MAX_WER = 0.60  # teacher forced, the same sentences
+# minutes, score 0.96 to 1.0 free running (teacher forced too); this recipe measured 0.45 free running
+# and 0.26 teacher forced (seed 1234). The goal, free-running WER on training sentences within 0.10 of
+# the ceiling (the recordings' mels through Griffin-Lim, about 0.11), is not reached yet: the README's
+# "Making it speak" section has the measurements.
+TRAINING_MAX_WER = 0.70  # free running, 30 training sentences
+TEACHER_FORCED_MAX_WER = 0.50  # teacher forced, the same sentences
 
 
 @pytest.mark.slow
