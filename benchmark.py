@@ -157,7 +157,7 @@ def bench_infer_weights(args, hparams, device) -> dict:
 
 
 def bench_vocoders(args, hparams, device) -> dict:
-    from waveglow_vocoder import GriffinLimVocoder, WaveGlow, WaveGlowConfig
+    from waveglow_vocoder import WaveGlow, WaveGlowConfig, load_vocoder
 
     mel = (torch.randn(1, hparams.n_mel_channels, args.vocoder_frames, generator=torch.Generator().manual_seed(0))
            * 2 - 6).to(device)
@@ -165,7 +165,7 @@ def bench_vocoders(args, hparams, device) -> dict:
     results = {}
     vocoders = {"waveglow_256": WaveGlow(WaveGlowConfig()).remove_weightnorm(),
                 "waveglow_64": WaveGlow(WaveGlowConfig(n_channels=64)).remove_weightnorm(),
-                "griffin_lim": GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power)}
+                "griffin_lim": load_vocoder(None, hparams)}
     for name, vocoder in vocoders.items():
         vocoder = vocoder.to(device).eval()
         run = (lambda: vocoder(mel)) if name == "griffin_lim" else (lambda: vocoder.infer(mel, sigma=0.666))

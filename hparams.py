@@ -119,14 +119,14 @@ class HParams:
     # batch's short utterances count less and the figure is diluted; True averages over real frames
     # (and real decoder steps for the stop token) only
     loss_over_real_frames: bool = False
-    gate_positive_weight: float = 1.0
+    gate_positive_weight: float = 1.0  # weight of the one "stop" step against the many "go on" steps
     # Parallel scheduled sampling (train.scheduled_sampling_inputs): from scheduled_sampling_start on, each
     # frame the decoder reads is its own prediction (from a first pass without gradients) with this
     # probability, so that free running is not the first time it sees its own output. 0: teacher forcing
     scheduled_sampling: float = 0.0
+    scheduled_sampling_start: int = 0
     # each frame the decoder reads is replaced by the go frame with this probability (train.decoder_input_dropout)
     decoder_input_dropout: float = 0.0
-    scheduled_sampling_start: int = 0  # weight of the one "stop" step against the many "go on" steps
 
     # Guided attention loss (Tachibana et al. 2017): W_nt = 1 - exp(-(n/N - t/T)^2 / (2 g^2))
     guided_attn_weight: float = 0.0  # 0 disables it

@@ -777,8 +777,8 @@ class Tacotron2Loss(nn.Module):
     """MSE of the mels before and after the postnet + stop-token BCE (paper §2.2; reference loss), plus
     the optional guided attention loss of Tachibana et al. 2017 (arXiv:1710.08969, §4.1).
 
-    Options the reference lacks, off by default: the MSE on standardised mels (`mel_std` given to
-    forward: the error of each channel divided by its deviation), averaged over real frames only
+    Options the reference lacks, off by default: the MSE on standardised mels (`mel_std`, the model's:
+    the error of each channel divided by its deviation), averaged over real frames only
     (`over_real_frames`), and a weight on the stop steps (`gate_positive_weight`)."""
 
     def __init__(self, n_frames_per_step: int, guided_attn_sigma: float = 0.2, over_real_frames: bool = False,

@@ -29,7 +29,7 @@ from hparams import HParams, create_hparams, diff_from_defaults
 from inference import decode
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics
-from waveglow_vocoder import GriffinLimVocoder
+from waveglow_vocoder import load_vocoder
 
 
 class ResumableSampler(DistributedSampler):
@@ -246,7 +246,7 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
         warnings.simplefilter("ignore")  # an untrained model runs to max_decoder_steps; that is expected
         mel = model.inference(text[:1, :tokens])[1].float()
     model.train()
-    audio = GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power).to(mel.device)(mel)[0]
+    audio = load_vocoder(None, hparams, device=mel.device)(mel)[0]  # Griffin-Lim
     logger.add_audio("audio", audio.cpu().unsqueeze(0), iteration, sample_rate=hparams.sampling_rate)
 
 
@@ -272,8 +272,7 @@ class ValidationIntelligibility:
         if self.subset is None or not self.texts:
             return {}
         device = next(model.parameters()).device
-        vocoder = GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power)
-        vocoder = vocoder.to(device)
+        vocoder = load_vocoder(None, hparams, device=device)  # Griffin-Lim
         if self.ceiling is None:
             recordings = [self.subset.get_mel(path).to(device) for path, _, _ in self.subset.items]
             self.ceiling = intelligibility.intelligibility_of(recordings, self.texts, vocoder)["wer"]
@@ -468,7 +467,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                               f"{elapsed:.0f} s elapsed" + (f" | {skipped_steps} steps skipped" if skipped_steps else ""),
                               flush=True)
                         log_validation(logger, output_directory, iteration, metrics, last, raw_model, hparams)
-                        if hparams.val_wer_utterances:
+                        if val_intelligibility is not None:
                             heard = val_intelligibility(raw_model, hparams)
                             for name, value in heard.items():
                                 logger.add_scalar(f"validation.{name}", value, iteration)
