@@ -297,23 +297,31 @@ class SynthOptions:
 FLITE_VOICES = ("rms", "awb", "kal16")
 
 
-def load_normalizer() -> Callable[[str], str]:
-    """Return the repository's LJ-style normalizer (numbers, then abbreviations; case kept)."""
+def load_normalizer(written_forms: bool = False) -> Callable[[str], str]:
+    """Return the repository's LJ-style normalizer (numbers, then abbreviations; case kept).
+
+    With `written_forms`, `text.normalize.expand_written_forms` runs first, as in `english_cleaners`,
+    so that "7:30", "45%" and "Prof." are said too; the demo corpus was made without it.
+    """
     try:
         from text.cleaners import expand_abbreviations
+        from text.normalize import expand_written_forms
         from text.numbers import normalize_numbers
     except ImportError as e:  # pragma: no cover - only while the text package is missing
         raise SystemExit(f"make_demo_corpus: cannot import the repository's text package ({e}); "
                          "run this from the repository root") from e
 
     def normalize(raw: str) -> str:
-        return re.sub(r"\s+", " ", expand_abbreviations(normalize_numbers(raw))).strip()
+        text = expand_written_forms(raw) if written_forms else raw
+        return re.sub(r"\s+", " ", expand_abbreviations(normalize_numbers(text))).strip()
 
     return normalize
 
 
-def build_utterances(sentences: Sequence[str], normalize: Callable[[str], str]) -> list[Utterance]:
-    """Number the sentences DEMO-0001... and normalize them; reject text that would break the format."""
+def build_utterances(sentences: Sequence[str], normalize: Callable[[str], str], prefix: str = ID_PREFIX,
+                     digits: int = 4) -> list[Utterance]:
+    """Number the sentences DEMO-0001... (`prefix`, `digits`) and normalize them; reject text that would
+    break the format."""
     utterances = []
     for i, raw in enumerate(sentences, start=1):
         raw = raw.strip()
@@ -322,7 +330,7 @@ def build_utterances(sentences: Sequence[str], normalize: Callable[[str], str]) 
         normalized = normalize(raw)
         if re.search(r"\d", normalized):
             raise ValueError(f"sentence {i} still has digits after normalization: {normalized!r}")
-        utterances.append(Utterance(f"{ID_PREFIX}-{i:04d}", raw, normalized))
+        utterances.append(Utterance(f"{prefix}-{i:0{digits}d}", raw, normalized))
     return utterances
 
 
