@@ -240,8 +240,9 @@ def _ordinal(number: int) -> str:
 
 
 def _big_count(rng: random.Random) -> str:
-    """'450', '1,500', '45,000', '3,456'. From 1,001 to 2,999 only whole hundreds: the front end reads
-    the others as years ("1,234 people" -> "twelve thirty-four people")."""
+    """'450', '1,500', '45,000', '3,456'. From 1,001 to 2,999 only whole hundreds: the front end read
+    the others as years ("1,234 people" -> "twelve thirty-four people") when this was written, and the
+    sentences stay as they were."""
     kind = rng.randrange(4)
     if kind == 0:
         return str(rng.randint(100, 999))

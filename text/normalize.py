@@ -275,12 +275,49 @@ def _read_scaled_amount(match: re.Match[str]) -> str:
     return _words(f"{match.group(2)} {_SCALES[match.group(3)]} {units}")
 
 
+# A number written with a thousands separator is a count, never a year; but the reference's number
+# pass drops the comma and reads 1001 to 2999 as years: "1,234" -> "twelve thirty-four". These are
+# written "1 thousand 234", which it reads "one thousand two hundred thirty-four". Whole hundreds keep
+# the reference's reading ("1,200" -> "twelve hundred"): the corpora were recorded with it.
+_YEARLIKE_THOUSANDS = re.compile(r"[12],(?!\d00)\d{3}")  # "1,001" to "2,999", not "1,200"
+# After the ranges, amounts and units, which keep the separator ("$1,250 million" -> "1,250 million
+# dollars", "1,250 km" -> "1,250 kilometers"); "$" and "£" amounts are the reference's and come here
+# whole. An ordinal ("1,234th") stays the reference's.
+_GROUPED_NUMBER = re.compile(
+    rf"(?<![\w.,$£€¥₹])([$£])?({_YEARLIKE_THOUSANDS.pattern}(?:\.\d+)?)(?!\w|[.,]\d)"
+)
+
+
+def _cardinal_thousands(number: str) -> str:
+    """ "1,234" -> "1 thousand 234", "1,234.5" -> "1 thousand 234.5"; any other number without commas."""
+    whole, point, fraction = number.partition(".")
+    if _YEARLIKE_THOUSANDS.fullmatch(whole):
+        whole = f"{whole[0]} thousand {int(whole[2:])}"
+    return whole.replace(",", "") + point + fraction
+
+
+def _spell_amount(amount: str, names: tuple[str, str, str, str]) -> str:
+    """spell_amount of an amount as written: "1,250.50" dollars -> "1 thousand 250 dollars, 50 cents"."""
+    said = spell_amount(amount.replace(",", ""), names)
+    whole = amount.partition(".")[0]
+    if _YEARLIKE_THOUSANDS.fullmatch(whole):  # then spell_amount's words start with its digits
+        said = _cardinal_thousands(whole) + said.removeprefix(whole.replace(",", ""))
+    return said
+
+
 def _read_amount(match: re.Match[str]) -> str:
     symbol = match.group(1) or match.group(4)
-    amount = (match.group(2) or match.group(3)).replace(",", "")
+    amount = match.group(2) or match.group(3)
     if symbol == "¢":
-        return _words(f"{amount} {'cent' if amount == '1' else 'cents'}")
-    return _words(spell_amount(amount, _CURRENCY_NAMES[symbol]))
+        return _words(f"{_cardinal_thousands(amount)} {'cent' if amount == '1' else 'cents'}")
+    return _words(_spell_amount(amount, _CURRENCY_NAMES[symbol]))
+
+
+def _read_grouped_number(match: re.Match[str]) -> str:
+    symbol, number = match.group(1, 2)
+    if symbol:
+        return _words(_spell_amount(number, _CURRENCY_NAMES[symbol]))
+    return _words(_cardinal_thousands(number))
 
 
 _PERCENT = re.compile(rf"({_NUMBER})\s?%")
@@ -557,6 +594,7 @@ _PASSES: list[tuple[re.Pattern[str], Replacement]] = [
     (_DEGREES, _read_degrees),
     (_FEET_AND_INCHES, _read_feet_and_inches),
     (_UNIT, _read_unit),
+    (_GROUPED_NUMBER, _read_grouped_number),
     (_FRACTION_IDIOM, lambda match: _FRACTION_IDIOMS[match.group(1)]),
     (_MIXED_FRACTION, _read_mixed_fraction),
     (_FRACTION, _read_fraction),
