@@ -71,3 +71,38 @@ def load_tacotron2(path: str | Path, hparams_string: str = "",
     check_compatible(model, state_dict, path)
     model.load_state_dict(state_dict, strict=True)
     return model.to(device).eval(), hparams
+
+
+def export_model(source: str | Path, destination: str | Path, note: str = "") -> str:
+    """A training checkpoint -> a release file: float32 weights, hparams (mel statistics included), the
+    iteration and a note, without the optimizer's state (two thirds of a training checkpoint) or the
+    RNG and loader state. It loads with load_tacotron2 and warm-starts train.py like the original.
+    Written atomically; returns its SHA-256."""
+    import hashlib
+
+    from data_utils import atomic_write  # where the repo's atomic writer lives
+
+    checkpoint = read_checkpoint(source)
+    if "hparams" not in checkpoint:
+        raise ValueError(f"{source}: has no hparams; export a checkpoint written by this repo's train.py")
+    model, hparams = load_tacotron2(source)  # proves the weights fit their hparams before shipping them
+    release = {"state_dict": model.state_dict(), "hparams": dataclasses.asdict(hparams),
+               "iteration": int(checkpoint.get("iteration", 0)), "note": note}
+    atomic_write(Path(destination), lambda handle: torch.save(release, handle))
+    return hashlib.sha256(Path(destination).read_bytes()).hexdigest()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Tacotron 2 checkpoints: export a training checkpoint "
+                                                 "as a release file (weights and hparams, no optimizer).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser("export", help="write SOURCE's weights and hparams to DESTINATION")
+    export.add_argument("source")
+    export.add_argument("destination")
+    export.add_argument("--note", default="", help="stored in the file, e.g. how it was trained")
+    args = parser.parse_args()
+    digest = export_model(args.source, args.destination, args.note)
+    size = Path(args.destination).stat().st_size
+    print(f"{args.destination}: {size / 1e6:.1f} MB, sha256 {digest}")

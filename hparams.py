@@ -208,6 +208,16 @@ PRESETS: dict[str, dict] = {
         epochs=1000,
     ),
 }
+# Fine-tuning the shipped base model (pretrained/) on your own voice: the small-corpus recipe's sizes,
+# so the base's weights fit, with every layer kept (the symbol embedding too: the symbol set is the
+# same) and a lower learning rate, since the model already reads and aligns; the per-channel mel
+# statistics are recomputed on the new corpus at the start (train.with_mel_statistics).
+PRESETS["finetune"] = dict(
+    PRESETS["demo"],
+    ignore_layers=[],
+    learning_rate=1e-3,
+    guided_attn_weight=1.0,  # the base aligns already: a lighter prior
+)
 
 _ASSIGNMENT = re.compile(r"\s*(\w+)\s*=\s*(\[[^\]]*\]|[^,]*)\s*(?:,|$)")
 

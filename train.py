@@ -103,12 +103,22 @@ def load_checkpoint(path: str, model, optimizer, scaler) -> dict:
 
 
 def warm_start_model(path: str, model, ignore_layers: list[str]):
-    """Load weights from a checkpoint, keeping the model's own values for `ignore_layers`."""
+    """Load weights from a checkpoint, keeping the model's own values for `ignore_layers`, and for the
+    symbol embedding when the checkpoint's symbol set has another size (a model trained with
+    another text front end): every other layer must fit, or the error lists what does not."""
     state_dict = state_dict_of(read_checkpoint(path))
-    state_dict = {k: v for k, v in state_dict.items() if k not in ignore_layers}
-    check_compatible(model, state_dict, path, ignore=tuple(ignore_layers))
+    fresh = list(ignore_layers)
+    own_embedding = model.state_dict().get("embedding.weight")
+    theirs = state_dict.get("embedding.weight")
+    if "embedding.weight" not in fresh and theirs is not None and own_embedding is not None \
+            and theirs.shape != own_embedding.shape:
+        print(f"Warm start: the checkpoint embeds {theirs.shape[0]} symbols, this model {own_embedding.shape[0]}: "
+              "the symbol embedding starts fresh")
+        fresh.append("embedding.weight")
+    state_dict = {k: v for k, v in state_dict.items() if k not in fresh}
+    check_compatible(model, state_dict, path, ignore=tuple(fresh))
     model.load_state_dict({**model.state_dict(), **state_dict})
-    print(f"Warm started from '{path}', keeping fresh: {', '.join(ignore_layers) or 'nothing'}")
+    print(f"Warm started from '{path}', keeping fresh: {', '.join(fresh) or 'nothing'}")
     return model
 
 
