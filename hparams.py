@@ -208,6 +208,21 @@ PRESETS: dict[str, dict] = {
         epochs=1000,
     ),
 }
+# The shipped base model (pretrained/): the small-corpus recipe's sizes on the base corpus that
+# make_base_corpus.py makes (3.1 hours of flite's kal16), validated less often (an epoch is ~240
+# iterations), with a slow decay for the long run.
+PRESETS["base"] = dict(
+    PRESETS["demo"],
+    training_files="filelists/base_audio_text_train_filelist.txt",
+    validation_files="filelists/base_audio_text_val_filelist.txt",
+    iters_per_checkpoint=1000,
+    lr_schedule="exponential",
+    lr_decay_start=30000,
+    lr_decay_steps=15000,
+    min_learning_rate=1e-4,
+    epochs=100000,
+    ignore_layers=[],  # continuing it from the release file (a warm start) keeps the embedding too
+)
 # Fine-tuning the shipped base model (pretrained/) on your own voice: the small-corpus recipe's sizes,
 # so the base's weights fit, with every layer kept (the symbol embedding too: the symbol set is the
 # same) and a lower learning rate, since the model already reads and aligns; the per-channel mel
