@@ -41,11 +41,13 @@ from make_demo_corpus import (
     SynthOptions,
     Utterance,
     build_utterances,
+    clean_wav_dir,
     describe_voice,
     dir_size_bytes,
     engine_version,
     load_normalizer,
     synthesize,
+    write_filelists,
     write_metadata,
 )
 
@@ -295,10 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     utterances = build_utterances(base_sentences(args.sentences, seed=args.seed),
                                   load_normalizer(written_forms=True), prefix=ID_PREFIX, digits=digits)
     wav_dir = args.out_dir / "wavs"
-    if wav_dir.exists():  # start clean so that no file of an older, longer run lingers
-        for old in wav_dir.glob(f"{ID_PREFIX}-*.flac"):
-            old.unlink()
-    wav_dir.mkdir(parents=True, exist_ok=True)
+    clean_wav_dir(wav_dir, ID_PREFIX)
     jobs = []
     for index, utterance in enumerate(utterances):
         opts = voices[index % len(voices)]  # round robin, as the README says
@@ -312,13 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_readme(args.out_dir / "README.md", args, voices, versions, utterances, durations, argv, elapsed_s)
 
     if not args.skip_filelists:
-        from data_utils import prepare_filelists
-
-        lists = prepare_filelists(corpus_dir=str(args.out_dir), filelist_dir=str(args.filelist_dir),
-                                  name=args.name, n_val=args.n_val, n_test=args.n_test, seed=args.split_seed,
-                                  data_root=args.data_root)
-        for split, path in lists.items():
-            print(f"{split}: {path}")
+        write_filelists(args.out_dir, args.filelist_dir, args.name, args.n_val, args.n_test, args.split_seed,
+                        args.data_root)
 
     total = sum(durations)
     print(f"{len(utterances)} utterances, {total / 3600:.2f} h in all ({min(durations):.2f} s to "

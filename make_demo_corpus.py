@@ -398,6 +398,25 @@ def write_metadata(utterances: Sequence[Utterance], path: Path) -> None:
             f.write(f"{u.uid}|{u.raw}|{u.normalized}\n")
 
 
+def clean_wav_dir(wav_dir: Path, prefix: str) -> None:
+    """Create `wav_dir`, deleting its <prefix>-*.flac first: no file of an older, longer run lingers."""
+    if wav_dir.exists():
+        for old in wav_dir.glob(f"{prefix}-*.flac"):
+            old.unlink()
+    wav_dir.mkdir(parents=True, exist_ok=True)
+
+
+def write_filelists(out_dir: Path, filelist_dir: Path, name: str, n_val: int, n_test: int, seed: int,
+                    data_root: str) -> None:
+    """The corpus' train/val/test filelists (data_utils.prepare_filelists), their paths printed."""
+    from data_utils import prepare_filelists
+
+    lists = prepare_filelists(corpus_dir=str(out_dir), filelist_dir=str(filelist_dir), name=name,
+                              n_val=n_val, n_test=n_test, seed=seed, data_root=data_root)
+    for split, path in lists.items():
+        print(f"{split}: {path}")
+
+
 def dir_size_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -524,10 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sentences = SENTENCES
     utterances = build_utterances(sentences, load_normalizer())
     wav_dir = args.out_dir / "wavs"
-    if wav_dir.exists():  # start clean so that no file of an older, longer run lingers
-        for old in wav_dir.glob(f"{ID_PREFIX}-*.flac"):
-            old.unlink()
-    wav_dir.mkdir(parents=True, exist_ok=True)
+    clean_wav_dir(wav_dir, ID_PREFIX)
 
     durations = []
     with tempfile.TemporaryDirectory(prefix="demo_corpus_") as tmp:
@@ -538,13 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_readme(args.out_dir / "README.md", durations, opts, engine_version(program), argv)
 
     if not args.skip_filelists:
-        from data_utils import prepare_filelists
-
-        lists = prepare_filelists(corpus_dir=str(args.out_dir), filelist_dir=str(args.filelist_dir),
-                                  name=args.name, n_val=args.n_val, n_test=args.n_test, seed=args.seed,
-                                  data_root=args.data_root)
-        for split, path in lists.items():
-            print(f"{split}: {path}")
+        write_filelists(args.out_dir, args.filelist_dir, args.name, args.n_val, args.n_test, args.seed,
+                        args.data_root)
 
     total = sum(durations)
     size_mb = dir_size_bytes(args.out_dir) / 1e6
