@@ -120,6 +120,9 @@ class HParams:
     # (and real decoder steps for the stop token) only
     loss_over_real_frames: bool = False
     gate_positive_weight: float = 1.0  # weight of the one "stop" step against the many "go on" steps
+    # The mel error: "mse" (the paper), "l1" (Tacotron 1, Coqui's Tacotron 2) or "l1+mse" (ESPnet's default);
+    # an L1 error is not pulled towards the mean of what a phone might sound like as hard as a square is
+    mel_loss: str = "mse"
     # Parallel scheduled sampling (train.scheduled_sampling_inputs): from scheduled_sampling_start on, each
     # frame the decoder reads is its own prediction (from a first pass without gradients) with this
     # probability, so that free running is not the first time it sees its own output. 0: teacher forcing
@@ -153,6 +156,7 @@ class HParams:
             (self.lr_schedule in ("constant", "exponential"),
              f"lr_schedule={self.lr_schedule!r}; expected 'constant' or 'exponential'"),
             (self.griffin_lim_power > 0, f"griffin_lim_power={self.griffin_lim_power} must be > 0"),
+            (self.mel_loss in ("mse", "l1", "l1+mse"), f"mel_loss={self.mel_loss!r}; expected 'mse', 'l1' or 'l1+mse'"),
             (self.mel_normalization in ("none", "per_channel"),
              f"mel_normalization={self.mel_normalization!r}; expected 'none' or 'per_channel'"),
             (len(self.mel_mean) == len(self.mel_std) and len(self.mel_mean) in (0, self.n_mel_channels),

@@ -782,8 +782,11 @@ class Tacotron2Loss(nn.Module):
     (`over_real_frames`), and a weight on the stop steps (`gate_positive_weight`)."""
 
     def __init__(self, n_frames_per_step: int, guided_attn_sigma: float = 0.2, over_real_frames: bool = False,
-                 gate_positive_weight: float = 1.0, mel_std: Tensor | None = None):
+                 gate_positive_weight: float = 1.0, mel_std: Tensor | None = None, mel_loss: str = "mse"):
         super().__init__()
+        if mel_loss not in ("mse", "l1", "l1+mse"):
+            raise ValueError(f"mel_loss={mel_loss!r}; expected 'mse', 'l1' or 'l1+mse'")
+        self.mel_loss = mel_loss
         self.n_frames_per_step = n_frames_per_step
         self.guided_attn_sigma = guided_attn_sigma
         self.over_real_frames = over_real_frames
@@ -795,7 +798,7 @@ class Tacotron2Loss(nn.Module):
         """The loss that hparams ask for, on the model's standardised scale when it has one."""
         mel_std = model.mel_std if hparams.mel_normalization == "per_channel" else None
         return cls(hparams.n_frames_per_step, hparams.guided_attn_sigma, hparams.loss_over_real_frames,
-                   hparams.gate_positive_weight, mel_std)
+                   hparams.gate_positive_weight, mel_std, hparams.mel_loss)
 
     def guided_attention(self, alignments: Tensor, text_lengths: Tensor, decoder_lengths: Tensor) -> Tensor:
         """alignments (B, S, T_in), text_lengths N and decoder_lengths S (B,) -> mean over real steps s of
@@ -827,12 +830,19 @@ class Tacotron2Loss(nn.Module):
             frames = lengths_to_mask(mel_lengths, mels.size(2)).unsqueeze(1)  # (B, 1, T_out)
             steps = lengths_to_mask(torch.div(mel_lengths + r - 1, r, rounding_mode="floor"), gate_targets.size(1))
 
+        def mean(values: Tensor) -> Tensor:  # over every cell, or over real frames' cells only
+            if frames is None:
+                return values.mean()
+            return values.masked_fill(~frames, 0.0).sum() / (frames.sum() * mels.size(1))
+
         def mse(predicted: Tensor) -> Tensor:
             error = predicted.float() - mels
             error = error if scale is None else error * scale
-            if frames is None:
-                return error.square().mean()
-            return error.square().masked_fill(~frames, 0.0).sum() / (frames.sum() * mels.size(1))
+            if self.mel_loss == "mse":
+                return mean(error.square())
+            if self.mel_loss == "l1":
+                return mean(error.abs())
+            return mean(error.abs()) + mean(error.square())
 
         pos_weight = None if self.gate_positive_weight == 1.0 else mels.new_tensor(self.gate_positive_weight)
         gate = F.binary_cross_entropy_with_logits(gate_outputs.float(), gate_targets, pos_weight=pos_weight,

@@ -86,6 +86,33 @@ def test_loss_on_the_standardised_scale_over_real_frames(tiny_hparams):
         outputs, mels, gates, text_lengths, mel_lengths)[1]["mel"])
 
 
+@pytest.mark.parametrize("mel_loss", ["l1", "l1+mse"])
+def test_l1_mel_loss_over_real_frames(tiny_hparams, mel_loss):
+    hparams = _statistics_hparams(tiny_hparams)
+    model = _deterministic(Tacotron2(hparams))
+    text, text_lengths, mels, gates, mel_lengths = make_batch()
+    with torch.no_grad():
+        outputs = model(text, text_lengths, mels, mel_lengths)
+    criterion = Tacotron2Loss(1, over_real_frames=True, mel_std=model.mel_std, mel_loss=mel_loss)
+    _, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths)
+    std = torch.tensor(hparams.mel_std).unsqueeze(1)
+    absolute, squared, count = 0.0, 0.0, 0
+    for b, length in enumerate(mel_lengths.tolist()):
+        error = (outputs[1][b, :, :length] - mels[b, :, :length]) / std
+        absolute += float(error.abs().sum())
+        squared += float(error.square().sum())
+        count += length * 80
+    expected = absolute / count + (squared / count if mel_loss == "l1+mse" else 0.0)
+    assert float(parts["postnet_mel"]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_unknown_mel_loss_is_refused(tiny_hparams):
+    with pytest.raises(ValueError, match="mel_loss='l2'"):
+        Tacotron2Loss(1, mel_loss="l2")
+    with pytest.raises(ValueError, match="mel_loss='l2'"):
+        create_hparams("mel_loss=l2")
+
+
 def test_mel_statistics_match_numpy_over_every_frame(run_hparams):
     dataset = TextMelLoader(run_hparams.training_files, run_hparams)
     mean, std = mel_statistics(dataset)
