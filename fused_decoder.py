@@ -44,30 +44,9 @@ class _Probe:
         warnings.warn(f"{self.name} unavailable here ({error}); falling back to a slower path", stacklevel=3)
 
 
-def _probe_data(batch_size: int = 4) -> tuple[Tensor, Tensor, Tensor]:
-    """A small weight (16, 8), bias (16,) and input (batch_size, 8); their own generator, so that the
-    global random state (the dropout draws) is untouched."""
-    generator = torch.Generator().manual_seed(0)
-    return (torch.randn(16, 8, generator=generator), torch.randn(16, generator=generator),
-            torch.randn(batch_size, 8, generator=generator))
-
-
-def _agrees(result: Tensor, weight: Tensor, bias: Tensor, x: Tensor, tolerance: float) -> bool:
-    expected = F.linear(x, weight, bias)
-    return bool((result - expected).abs().max() <= tolerance * expected.abs().max())
-
-
 # oneDNN's linear with the weight reordered once for the batch size (torch.ops.mkldnn, private)
 def _onednn_linear(x: Tensor, packed: Tensor, bias: Tensor | None) -> Tensor:
     return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
-
-
-def _check_onednn() -> bool:
-    if not torch.backends.mkldnn.is_available():
-        return False
-    weight, bias, x = _probe_data()
-    packed = torch.ops.mkldnn._reorder_linear_weight(weight, x.size(0))
-    return _agrees(_onednn_linear(x, packed, bias), weight, bias, x, 1e-5)
 
 
 # fbgemm's dynamically quantized linear: float16 or int8 weights, float32 activations in and out
@@ -93,13 +72,27 @@ def _fbgemm_linear(x: Tensor, packed, weights: str) -> Tensor:
     return torch.cat([torch.ops.quantized.linear_dynamic(row, packed, True) for row in x.split(1)])
 
 
+def _computes_linear(product: Callable[[Tensor, Tensor, Tensor], Tensor], tolerance: float) -> bool:
+    """Whether product(x (4, 8), weight (16, 8), bias) is F.linear's within `tolerance` of the largest output;
+    drawn from a generator of its own, so that the global random state (the dropout draws) is untouched."""
+    generator = torch.Generator().manual_seed(0)
+    x, weight, bias = (torch.randn(shape, generator=generator) for shape in ((4, 8), (16, 8), (16,)))
+    expected = F.linear(x, weight, bias)
+    return bool((product(x, weight, bias) - expected).abs().max() <= tolerance * expected.abs().max())
+
+
+def _check_onednn() -> bool:
+    def product(x, weight, bias):
+        return _onednn_linear(x, torch.ops.mkldnn._reorder_linear_weight(weight, x.size(0)), bias)
+
+    return torch.backends.mkldnn.is_available() and _computes_linear(product, 1e-5)
+
+
 def _check_fbgemm(weights: str) -> bool:
     engines = torch.backends.quantized.supported_engines
-    if "fbgemm" not in engines and "x86" not in engines:
-        return False
-    weight, bias, x = _probe_data()
-    result = _fbgemm_linear(x, _fbgemm_pack(weight, bias, weights), weights)
-    return _agrees(result, weight, bias, x, 1e-2 if weights == "float16" else 0.1)
+    return ("fbgemm" in engines or "x86" in engines) and _computes_linear(
+        lambda x, weight, bias: _fbgemm_linear(x, _fbgemm_pack(weight, bias, weights), weights),
+        1e-2 if weights == "float16" else 0.1)
 
 
 def _check_version_counters() -> bool:
@@ -207,7 +200,8 @@ class _StepWeight:
 
 class _CollectWeightGrad(torch.autograd.Function):
     """weight -> a scalar token that every fused step takes as an input. Autograd runs this node's backward
-    only after all of the steps' backwards (they all feed it), so it can hand the weight its whole gradient."""
+    only after all of the steps' backwards (they all feed it), so it can hand the weight its whole
+    gradient."""
 
     @staticmethod
     def forward(ctx, weight: Tensor, step_weight: _StepWeight) -> Tensor:
@@ -385,7 +379,7 @@ class _PackedLinear:
                 try:
                     self.packed, self.kind = _fbgemm_pack(weight, bias, fallback), fallback
                     return
-                except (AttributeError, RuntimeError) as error:  # an op gone from a later torch: the next format
+                except (AttributeError, RuntimeError) as error:  # gone from a later torch: the next format
                     _PROBES[fallback].fail(error)
         if batch_size >= 4:  # a oneDNN copy pays at a batch (1.5x); one utterance is bandwidth-bound anyway
             self.packed = _onednn_pack(weight, batch_size)
