@@ -37,7 +37,7 @@ class Prenet(nn.Module):
 
 
 class Encoder(nn.Module):
-    """n x (conv, batch norm, ReLU, dropout 0.5) then a bidirectional LSTM (paper §2.1)."""
+    """n x (conv, batch norm, ReLU, dropout 0.5) then a bidirectional LSTM (paper §2.2)."""
 
     def __init__(self, n_convolutions: int, embedding_dim: int, kernel_size: int):
         super().__init__()
