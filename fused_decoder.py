@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from model import Attention, Decoder
 
 CPU_INFERENCE_WEIGHTS = ("float32", "float16", "int8")
+# what a private op that is missing, renamed or re-typed in some torch release raises
+_OP_ERRORS = (AttributeError, RuntimeError, TypeError, ValueError)
 
 
 class _Probe:
@@ -35,7 +37,7 @@ class _Probe:
             with torch.inference_mode(False), torch.no_grad(), torch.autocast("cpu", enabled=False):
                 try:
                     self.works = bool(self.check())
-                except Exception as error:  # whatever a changed private op raises, it means "off"
+                except _OP_ERRORS as error:
                     self.fail(error)
         return self.works
 
@@ -118,7 +120,7 @@ def _onednn_pack(weight: Tensor, batch_size: int) -> Tensor | None:
         return None
     try:
         return torch.ops.mkldnn._reorder_linear_weight(weight, batch_size)
-    except (AttributeError, RuntimeError, TypeError) as error:
+    except _OP_ERRORS as error:
         _PROBES["onednn"].fail(error)
         return None
 
@@ -282,7 +284,7 @@ class _LocationEnergies(torch.autograd.Function):
     @staticmethod
     def backward(ctx, d_energies):
         processed_query, attention_weights_cat, processed_memory, location_weight, v = ctx.saved_tensors
-        B, _, T_in = attention_weights_cat.shape
+        T_in = attention_weights_cat.size(2)
         kernel_size = location_weight.size(1) // 2
         windows = _location_windows(attention_weights_cat, kernel_size)
         hidden = _location_hidden(processed_query, windows, processed_memory, location_weight)
@@ -379,7 +381,7 @@ class _PackedLinear:
                 try:
                     self.packed, self.kind = _fbgemm_pack(weight, bias, fallback), fallback
                     return
-                except (AttributeError, RuntimeError) as error:  # gone from a later torch: the next format
+                except _OP_ERRORS as error:  # gone from a later torch: the next format
                     _PROBES[fallback].fail(error)
         if batch_size >= 4:  # a oneDNN copy pays at a batch (1.5x); one utterance is bandwidth-bound anyway
             self.packed = _onednn_pack(weight, batch_size)
