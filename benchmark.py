@@ -24,6 +24,7 @@ No timing assertions anywhere in the tests: this script is how speed is measured
 """
 
 import argparse
+import dataclasses
 import json
 import platform
 import resource
@@ -75,12 +76,12 @@ def _timed(function, repeats: int, warmup: int, device) -> list[float]:
 
 
 def build_model(args, hparams, device) -> Tacotron2:
+    """The model timed: built from hparams (--reference_path: the decoder's plain loops), with the
+    checkpoint's weights if one is given (run_mode read its hparams)."""
+    model = Tacotron2(dataclasses.replace(hparams, fused_decoder=not args.reference_path)).to(device)
     if args.checkpoint:
         from checkpoint import load_tacotron2
-        model, _ = load_tacotron2(args.checkpoint, args.hparams, device)
-    else:
-        model = Tacotron2(hparams).to(device)
-    model.decoder.fused = not args.reference_path
+        model.load_state_dict(load_tacotron2(args.checkpoint, args.hparams, device)[0].state_dict())
     return model
 
 
@@ -137,16 +138,18 @@ def bench_infer(args, hparams, device, batch_size: int, model: Tacotron2 | None 
     audio_seconds = frames * hparams.hop_length / hparams.sampling_rate
     return {"seconds": median, "seconds_all": times, "mel_frames_per_s": frames / median,
             "real_time_factor": median / audio_seconds, "batch_size": batch_size,
-            "cpu_inference_weights": model.decoder.cpu_inference_weights, "_mel": mels[0]}
+            "cpu_inference_weights": hparams.cpu_inference_weights, "_mel": mels[0]}
 
 
 def bench_infer_weights(args, hparams, device) -> dict:
     """`infer` per CPU weight format, and each format's mel deviation from float32's."""
-    model = build_model(args, hparams, device).eval()
+    state_dict = build_model(args, hparams, device).state_dict()
     results = {}
     for weights in ("float32", "float16", "int8"):
-        model.decoder.cpu_inference_weights = weights
-        results[weights] = bench_infer(args, hparams, device, 1, model)
+        formatted = dataclasses.replace(hparams, cpu_inference_weights=weights)
+        model = build_model(args, formatted, device).eval()
+        model.load_state_dict(state_dict)  # the same weights in every format
+        results[weights] = bench_infer(args, formatted, device, 1, model)
     reference = results["float32"]["_mel"].float()
     for result in results.values():
         mel = result.pop("_mel").float()

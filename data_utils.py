@@ -26,7 +26,7 @@ from torch import Tensor
 
 from hparams import HParams, create_hparams
 from layers import TacotronSTFT
-from text import text_to_sequence
+from text import text_to_ids
 
 # Everything a cached mel depends on; the cache folder is named by their hash. Bump the version
 # when the mel computation itself changes, so that old caches are never served.
@@ -177,13 +177,6 @@ def mel_cache_key(hparams: HParams) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()[:12]
 
 
-def _text_to_ids(text: str, hparams: HParams) -> Tensor:
-    ids = text_to_sequence(text, hparams.text_cleaners, use_cmudict=hparams.use_cmudict)
-    if not ids:
-        raise ValueError(f"text {text!r} has no symbols left after cleaning with {hparams.text_cleaners}")
-    return torch.tensor(ids, dtype=torch.long)
-
-
 class TextMelLoader(torch.utils.data.Dataset):
     """(text ids (T_in,), log mel (n_mels, T_out)) for each line of a `path|text` filelist.
 
@@ -214,8 +207,8 @@ class TextMelLoader(torch.utils.data.Dataset):
             raise ValueError(f"{self.filelist_path}:{number}: {error}") from error
 
     def get_text(self, text: str) -> Tensor:
-        """Cleaned text -> symbol ids (T_in,); ValueError if nothing is left after cleaning."""
-        return _text_to_ids(text, self.hparams)
+        """Text -> symbol ids (T_in,) by text.text_to_ids; ValueError if nothing speakable is left."""
+        return text_to_ids(text, self.hparams)
 
     def get_mel(self, path: str | Path) -> Tensor:
         """Log mel (n_mels, T_out) of a wav, through the cache; or a saved mel if load_mel_from_disk."""
@@ -288,7 +281,7 @@ def check_filelist(filelist_path: str | Path, hparams: HParams) -> None:
     for path, text, number in items:
         audio_check = (partial(load_saved_mel, path, hparams.n_mel_channels) if hparams.load_mel_from_disk
                        else partial(_audio_info, path, hparams.sampling_rate, hparams.allow_resample))
-        for check in (partial(_text_to_ids, text, hparams), audio_check):
+        for check in (partial(text_to_ids, text, hparams), audio_check):
             try:
                 check()
             except (ValueError, FileNotFoundError) as error:

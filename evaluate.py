@@ -32,7 +32,7 @@ from checkpoint import load_tacotron2
 from data_utils import TextMelCollate, TextMelLoader, load_wav
 from inference import decode
 from layers import lengths_to_mask
-from model import Tacotron2Loss, alignment_metrics
+from model import Tacotron2Loss, alignment_metrics, per_step_targets
 from waveglow_vocoder import GriffinLimVocoder, load_vocoder
 
 MCD_CONSTANT = 10.0 * math.sqrt(2.0) / math.log(10.0)  # dB per unit of cepstral Euclidean distance
@@ -77,9 +77,10 @@ def teacher_forced(model, hparams, dataset, batch_size: int) -> tuple[dict, list
         outputs = model(text, text_lengths, mels, mel_lengths)
         _, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths)
         loss += float(parts["mel"] + parts["postnet_mel"] + parts["gate"]) * text.size(0)
-        real = lengths_to_mask((mel_lengths + r - 1) // r, outputs[2].size(1))
+        gate_targets, decoder_lengths = per_step_targets(gates, mel_lengths, r)
+        real = lengths_to_mask(decoder_lengths, outputs[2].size(1))
         predicted = torch.sigmoid(outputs[2].float()) > hparams.gate_threshold
-        correct += float(((predicted == (gates[:, r - 1 :: r] > 0.5)) & real).sum())
+        correct += float(((predicted == (gate_targets > 0.5)) & real).sum())
         steps += float(real.sum())
         for row, index in enumerate(indices):
             postnet_mels[index] = outputs[1][row, :, : mel_lengths[row]].float().cpu()

@@ -79,8 +79,11 @@ class HParams:
     prenet_dim: int = 256
     max_decoder_steps: int = 1000
     gate_threshold: float = 0.5
-    # what the decoder's LSTM matrix products read when a float32 model decodes on CPU: float32, float16
-    # (half the bytes, ~1e-4 relative error) or int8 (a quarter, ~1%); see model._PackedLinear
+    # the decoder's loops: fused_decoder.py's fast paths (the same values, gradients and dropout draws) or,
+    # False, the plain loops over Decoder.step in model.py (the reference, slower)
+    fused_decoder: bool = True
+    # what the fused decoder's LSTM matrix products read when a float32 model decodes on CPU: float32,
+    # float16 (half the bytes, ~1e-4 relative error) or int8 (a quarter, ~1%); see fused_decoder._PackedLinear
     cpu_inference_weights: str = "int8"
     p_prenet_dropout: float = 0.5  # paper §2.2; higher values push the decoder to read the text
     p_attention_dropout: float = 0.1

@@ -26,13 +26,12 @@ from torch.nn.utils.rnn import pad_sequence
 from checkpoint import load_tacotron2
 from data_utils import atomic_write, make_output_directory
 from logger import save_alignment_png
-from text import symbols, text_to_sequence
+from text import text_to_ids
 from waveglow_vocoder import load_vocoder
 
 # A sentence ends at . ! ? or ; (closing quotes or brackets stay with it) followed by white space.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+")
 _CLAUSE_END = re.compile(r"(?<=[,:])\s+")
-_SPEAKABLE_IDS = {i for i, symbol in enumerate(symbols) if symbol.isalpha() or symbol.startswith("@")}
 SILENCE_LOG_MEL = float(np.log(1e-5))  # TacotronSTFT clamps magnitudes at 1e-5 before the log
 
 
@@ -56,15 +55,6 @@ def split_text(text: str, max_chars: int = 200) -> list[str]:
         for clause in _pack(_CLAUSE_END.split(sentence), max_chars, " "):
             pieces += _pack(clause.split(), max_chars, " ") if len(clause) > max_chars else [clause]
     return [piece.strip() for piece in pieces if piece.strip()]
-
-
-def text_to_ids(text: str, hparams) -> Tensor:
-    """Symbol ids (T_in,) of one piece of text; ValueError if no letter or phone is left to speak."""
-    ids = text_to_sequence(text, hparams.text_cleaners, use_cmudict=hparams.use_cmudict)
-    if not _SPEAKABLE_IDS.intersection(ids):
-        raise ValueError(f"text {text!r} has nothing speakable: no letters or phones of the symbol set are "
-                         f"left after the cleaners {hparams.text_cleaners}")
-    return torch.tensor(ids, dtype=torch.long)
 
 
 @dataclass

