@@ -388,7 +388,7 @@ def per_step_targets(gates: Tensor, mel_lengths: Tensor, r: int) -> tuple[Tensor
 
 
 class Tacotron2Loss(nn.Module):
-    """MSE of the mels before and after the postnet + stop-token BCE (paper §2.2; reference loss), plus
+    """MSE (or `mel_loss`) of the mels before and after the postnet + stop-token BCE (paper §2.2), plus
     the optional guided attention loss of Tachibana et al. 2017 (arXiv:1710.08969, §4.1).
 
     Options the reference lacks, off by default: the MSE on standardised mels (`mel_std`, the model's:
@@ -450,7 +450,7 @@ class Tacotron2Loss(nn.Module):
                 return values.mean()
             return values.masked_fill(~frames, 0.0).sum() / (frames.sum() * mels.size(1))
 
-        def mse(predicted: Tensor) -> Tensor:
+        def mel_error(predicted: Tensor) -> Tensor:
             error = predicted.float() - mels
             error = error if scale is None else error * scale
             if self.mel_loss == "mse":
@@ -464,7 +464,7 @@ class Tacotron2Loss(nn.Module):
                                                   reduction="none" if steps is not None else "mean")
         if steps is not None:
             gate = gate.masked_fill(~steps, 0.0).sum() / steps.sum()
-        losses = {"mel": mse(mel_outputs), "postnet_mel": mse(mel_outputs_postnet), "gate": gate,
+        losses = {"mel": mel_error(mel_outputs), "postnet_mel": mel_error(mel_outputs_postnet), "gate": gate,
                   "guided_attn": mels.new_zeros(())}
         total = losses["mel"] + losses["postnet_mel"] + losses["gate"]
         if guided_attn_weight > 0:
