@@ -80,7 +80,7 @@ def export_model(source: str | Path, destination: str | Path, note: str = "") ->
     Written atomically; returns its SHA-256."""
     import hashlib
 
-    from data_utils import atomic_write  # where the repo's atomic writer lives
+    from files import atomic_write
 
     checkpoint = read_checkpoint(source)
     if "hparams" not in checkpoint:

@@ -23,8 +23,8 @@ import distributed
 import evaluate
 import intelligibility
 from checkpoint import check_compatible, read_checkpoint, state_dict_of
-from data_utils import (TextMelCollate, TextMelLoader, atomic_write, check_filelist, make_output_directory,
-                        mel_statistics, prepare_filelists)
+from data_utils import TextMelCollate, TextMelLoader, check_filelist, mel_statistics, prepare_filelists
+from files import atomic_write, make_output_directory
 from hparams import HParams, create_hparams, diff_from_defaults
 from inference import decode
 from logger import Tacotron2Logger, save_alignment_png
