@@ -214,12 +214,13 @@ def log_step(logger, progress: Progress, iteration: int, losses: dict, grad_norm
 
 
 def validate_and_report(model, criterion, val_loader, autocast, process, outputs: Outputs, iteration: int,
-                        hparams: HParams, elapsed: float, skipped_steps: int) -> dict:
+                        hparams: HParams, progress: Progress, skipped_steps: int) -> tuple[dict, float]:
     """validate() on every rank; on rank 0 also the validation line, pictures and audio, and what the
-    recognizer hears (its word error rates join the metrics it returns)."""
+    recognizer hears (its word error rates join the metrics). -> (metrics, seconds elapsed at validation)"""
     metrics, last = validate(model, criterion, val_loader, process.device, autocast)
+    elapsed = progress.elapsed()
     if not process.is_main:
-        return metrics
+        return metrics, elapsed
     print(f"Validation loss {iteration}: {metrics['loss']:.6f} | focus rate {metrics['focus_rate']:.3f} | "
           f"coverage {metrics['coverage']:.2f} | {elapsed:.0f} s elapsed"
           + (f" | {skipped_steps} steps skipped" if skipped_steps else ""), flush=True)
@@ -232,7 +233,7 @@ def validate_and_report(model, criterion, val_loader, autocast, process, outputs
         print(f"Intelligibility {iteration} ({len(outputs.intelligibility.texts)} validation utterances, "
               f"Griffin-Lim): WER free running {heard['wer_free_running']:.2f}, teacher forced "
               f"{heard['wer_teacher_forced']:.2f}, ceiling {heard['wer_ceiling']:.2f}", flush=True)
-    return {**metrics, **heard}
+    return {**metrics, **heard}, elapsed
 
 
 def save_and_prune(process, outputs: Outputs, model, optimizer, scaler, hparams: HParams,
@@ -282,9 +283,8 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
             done = bool(hparams.max_iterations) and iteration >= hparams.max_iterations
             validating = (iteration % hparams.iters_per_checkpoint == 0 or done) and not diverged
             if validating:
-                elapsed = progress.elapsed()
-                validation = validate_and_report(model, criterion, val_loader, autocast, process, outputs,
-                                                 iteration, hparams, elapsed, skipped.total)
+                validation, elapsed = validate_and_report(model, criterion, val_loader, autocast, process,
+                                                          outputs, iteration, hparams, progress, skipped.total)
                 best.update(validation["loss"], iteration)
                 target_reached = target_val_loss is not None and validation["loss"] <= target_val_loss
             if validating or stopped or diverged:  # after a skipped step too: it never changes the weights
