@@ -134,7 +134,8 @@ def backward_and_step(model, optimizer, scaler, loss: torch.Tensor,
     """Backward (loss-scaled under fp16), clip, and an optimizer step only if every gradient is finite:
     an fp16 overflow or a bad batch is never written into the weights (under DDP the gradients are
     all-reduced first, so every rank takes the same decision). Returns (gradient norm, stepped).
-    grad_clip_thresh=math.inf measures the norm without clipping."""
+    grad_clip_thresh=math.inf measures the norm without clipping. Several models and optimizers (a GAN's
+    generator and discriminators): one call per optimizer, each with its own GradScaler."""
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.unscale_(optimizer)
