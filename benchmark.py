@@ -6,7 +6,8 @@
     python3 benchmark.py --modes vocoders      # WaveGlow (reference and small sizes) and Griffin-Lim
 
 Modes, each measured in its own process (so that its peak memory is its own):
-- train: forward (teacher forced), loss, backward, gradient clipping and Adam on a batch of `batch_size`
+- train: train.py's own step (train_step: forward (teacher forced), loss, backward, gradient clipping, the
+  finite-gradient check and Adam; scheduled sampling etc. as the hparams say) on a batch of `batch_size`
   utterances with text lengths `text_length` +- 10% and mel lengths `mel_length` +- 10%, varied per
   item; the median step time over `repeats`, mel frames/s and utterances/s.
 - infer: one utterance of `text_length` symbols decoded for exactly `infer_frames` frames (the stop
@@ -86,29 +87,27 @@ def build_model(args, hparams, device) -> Tacotron2:
 
 
 def bench_train(args, hparams, device) -> dict:
+    """train.py's own step, train_step, as its loop calls it (the optimizer and precision set up as
+    train.py sets them up), on a synthetic batch."""
+    # Imported here, not at the top: train.py's imports (TensorBoard, matplotlib, the recognizer's helpers)
+    # take about 100 MB, which count in this mode's peak memory, as in a real run, but not in the others'.
+    from train import train_step
+    from training import mixed_precision
+
     model = build_model(args, hparams, device).train()
     criterion = Tacotron2Loss.for_model(model, hparams)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-6)
-    autocast = torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
-                              enabled=args.amp)
-    scaler = torch.amp.GradScaler(device.type, enabled=args.amp and device.type == "cuda")
-    text, text_lengths, mels, gates, mel_lengths = synthetic_batch(
-        args.batch_size, args.text_length, args.mel_length, hparams.n_mel_channels, hparams.n_frames_per_step, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=hparams.learning_rate,
+                                 weight_decay=hparams.weight_decay)
+    autocast, scaler = mixed_precision(device, args.amp)
+    batch = synthetic_batch(args.batch_size, args.text_length, args.mel_length, hparams.n_mel_channels,
+                            hparams.n_frames_per_step, device)
 
     def step():
-        with autocast:
-            outputs = model(text, text_lengths, mels, mel_lengths)
-            loss, _ = criterion(outputs, mels, gates, text_lengths, mel_lengths)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        scaler.step(optimizer)
-        scaler.update()
+        train_step(model, criterion, optimizer, scaler, autocast, batch, device, hparams, iteration=0)
 
     times = _timed(step, args.repeats, args.warmup, device)
     median = statistics.median(times)
-    frames = int(mel_lengths.sum())
+    frames = int(batch[4].sum())  # mel_lengths
     return {"step_s": median, "step_s_all": times, "mel_frames_per_s": frames / median,
             "utterances_per_s": args.batch_size / median, "frames_per_batch": frames}
 

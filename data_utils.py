@@ -11,12 +11,9 @@ import hashlib
 import os
 import pickle
 import random
-import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import IO
 
 import librosa
 import numpy as np
@@ -24,6 +21,7 @@ import soundfile
 import torch
 from torch import Tensor
 
+from files import atomic_write
 from hparams import HParams, create_hparams
 from layers import TacotronSTFT
 from text import text_to_ids
@@ -141,34 +139,6 @@ def load_saved_mel(path: str | Path, n_mel_channels: int) -> Tensor:
         shape = tuple(mel.shape) if isinstance(mel, Tensor) else type(mel).__name__
         raise ValueError(f"{path}: expected a mel of shape ({n_mel_channels}, T>0), got {shape}")
     return mel.float()
-
-
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through a temp file in the same folder, then os.replace: readers see all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)  # mkstemp makes files private (0600); give the usual mode
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def make_output_directory(path: str | Path) -> Path:
-    """Create a folder for outputs (and its parents); a clear error if it cannot be made or written to."""
-    directory = Path(path)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"cannot create output directory {directory}: {error.strerror}") from None
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ValueError(f"output directory {directory} is not writable")
-    return directory
 
 
 def mel_cache_key(hparams: HParams) -> str:

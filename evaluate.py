@@ -11,14 +11,17 @@ listeners would judge (MOS needs listeners).
 - intelligibility (intelligibility.py; needs pocketsphinx and jiwer, or --no_intelligibility): word and
   character error rates of what a speech recognizer hears in the recordings, in the recordings' mels
   through the vocoder (the ceiling of the pipeline), and in the teacher-forced and free-running mels
-  through the same vocoder (Griffin-Lim, or WaveGlow with --waveglow).
+  through the same vocoder (Griffin-Lim, or WaveGlow with --waveglow); ValidationIntelligibility, the
+  same for a few validation utterances at each of train.py's validations.
 Writes a JSON file (default: beside the checkpoint) and prints a per-utterance and a summary table.
 """
 
 import argparse
+import copy
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import librosa
@@ -143,6 +146,45 @@ def intelligibility_scores(dataset, hparams, vocoder, mels: dict[str, list[Tenso
     for condition, condition_mels in mels.items():
         scores[condition] = intelligibility.intelligibility_of(condition_mels, texts, vocoder, batch_size)
     return scores
+
+
+class ValidationIntelligibility:
+    """What a speech recognizer hears of the first `val_wer_utterances` validation utterances through
+    Griffin-Lim, teacher-forced and free-running: the measure that says whether the words can be heard,
+    which the loss, the alignment and the stop token do not. The recordings' mels through the same
+    vocoder are scored once, as the ceiling. A few seconds per validation; a note and nothing else when
+    pocketsphinx or jiwer is not installed."""
+
+    def __init__(self, hparams, valset: TextMelLoader):
+        self.subset = copy.copy(valset)
+        self.subset.items = valset.items[: hparams.val_wer_utterances]
+        self.texts = [text for _, text, _ in self.subset.items]
+        self.ceiling = None
+        try:
+            if self.texts:  # val_wer_utterances=0 turns it off
+                intelligibility.check_available()
+        except ImportError as error:
+            print(f"Note: no intelligibility at validation ({error})")
+            self.subset = None
+
+    def __call__(self, model, hparams) -> dict:
+        if self.subset is None or not self.texts:
+            return {}
+        device = next(model.parameters()).device
+        vocoder = load_vocoder(None, hparams, device=device)  # Griffin-Lim
+        if self.ceiling is None:
+            recordings = [self.subset.get_mel(path).to(device) for path, _, _ in self.subset.items]
+            self.ceiling = intelligibility.intelligibility_of(recordings, self.texts, vocoder)["wer"]
+        model.eval()
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an untrained model runs to max_decoder_steps; that is expected
+            _, teacher_forced_mels = teacher_forced(model, hparams, self.subset, len(self.texts))
+            free_mels = [item.mel for item in decode(model, [self.subset.get_text(t) for t in self.texts])]
+        model.train()
+        conditions = {"wer_teacher_forced": teacher_forced_mels, "wer_free_running": free_mels}
+        wer = {name: intelligibility.intelligibility_of(mels, self.texts, vocoder)["wer"]
+               for name, mels in conditions.items()}
+        return {**wer, "wer_ceiling": self.ceiling}
 
 
 def evaluate(checkpoint: str, filelist: str, hparams_string: str = "", batch_size: int = 8,

@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
 from checkpoint import load_tacotron2
-from data_utils import atomic_write, make_output_directory
+from files import atomic_write, make_output_directory
 from logger import save_alignment_png
 from text import text_to_ids
 from waveglow_vocoder import load_vocoder

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
+from files import atomic_write, make_output_directory  # noqa: E402
+
 
 def _figure_to_numpy(fig) -> np.ndarray:
     """Render a figure to an (H, W, 3) uint8 array (TensorBoard's HWC layout)."""
@@ -58,14 +60,15 @@ def plot_gate_outputs(gate_targets: np.ndarray, gate_outputs: np.ndarray):
 
 def save_alignment_png(alignment: np.ndarray, path: Path, title: str = "") -> None:
     """Write the alignment picture atomically (a reader never sees half a PNG)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.png")
-    plot_alignment(alignment, title).savefig(tmp)
+    figure = plot_alignment(alignment, title)
+    atomic_write(Path(path), lambda handle: figure.savefig(handle, format="png"))
     plt.close("all")
-    tmp.replace(path)
 
 
 class Tacotron2Logger(SummaryWriter):
+    def __init__(self, log_directory: str | Path):
+        super().__init__(str(make_output_directory(log_directory)))  # a folder it cannot make: a clear error
+
     def log_training(self, iteration: int, losses: dict, grad_norm: float, learning_rate: float,
                      duration: float, frames_per_second: float) -> None:
         self.add_scalar("training.loss", losses["loss"], iteration)

@@ -1,8 +1,10 @@
-"""Shared fixtures: tiny hparams that build and run in milliseconds, and seeding."""
+"""Shared fixtures: tiny hparams that build and run in milliseconds, a tiny WaveGlow run, and seeding."""
 
 import dataclasses
+import json
 import random
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +73,24 @@ def run_hparams(tiny_hparams, filelists, repo_root, tmp_path):
                                data_root=str(repo_root), batch_size=2, iters_per_checkpoint=2,
                                max_iterations=3, num_workers=0, n_frames_per_step=2,
                                mel_cache_dir=str(tmp_path / "mels"))
+
+
+@pytest.fixture
+def waveglow_run(tmp_path, repo_root):
+    """A tiny WaveGlow on 6 demo utterances, as the API and the command line take it: hparams, WaveGlowConfig,
+    TrainConfig (batch 2 of 4096-sample segments: 3 iterations per epoch; 3 iterations, checkpoints every 2),
+    and the same as a --config file and an --hparams string."""
+    from waveglow_vocoder.train import load_config
+
+    lines = (repo_root / "filelists" / "demo_audio_text_train_filelist.txt").read_text().splitlines()[:6]
+    filelist, config_file = tmp_path / "wg_train.txt", tmp_path / "waveglow.json"
+    filelist.write_text("\n".join(lines) + "\n")
+    config_file.write_text(json.dumps({"n_flows": 4, "n_group": 8, "n_early_every": 2, "n_early_size": 2,
+                                       "n_layers": 2, "n_channels": 16, "kernel_size": 3,
+                                       "segment_length": 4096, "batch_size": 2, "max_iterations": 3,
+                                       "iters_per_checkpoint": 2}))
+    hparams_string = f"training_files={filelist},data_root={repo_root},num_workers=0"
+    config, train_config = load_config(str(config_file))
+    return types.SimpleNamespace(hparams=hparams_module.create_hparams(hparams_string), config=config,
+                                 train_config=train_config, config_file=config_file,
+                                 hparams_string=hparams_string)

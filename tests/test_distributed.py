@@ -1,5 +1,6 @@
 """DDP on CPU with Gloo: gradients averaged as one big batch, ranks in step, the multiproc launcher (a
-short run; a failing worker), and the mixed-precision step (bfloat16 on CPU, skipped overflow steps)."""
+short run; a failing worker), WaveGlow's trainer under torchrun, and the mixed-precision step (bfloat16 on
+CPU, skipped overflow steps)."""
 
 import dataclasses
 import os
@@ -97,6 +98,22 @@ def test_multiproc_trains_with_two_cpu_workers(run_hparams, tmp_path, repo_root)
     assert "Training on cpu x 2" in result.stdout and "Validation loss 2:" in result.stdout
     assert sorted(p.name for p in out.glob("checkpoint_*")) == ["checkpoint_2", "checkpoint_3"]  # rank 0 only
     assert (logs / "rank_1.log").exists() and "Validation loss" not in (logs / "rank_1.log").read_text()
+
+
+def test_waveglow_trains_with_two_cpu_workers(waveglow_run, tmp_path, repo_root):
+    """torchrun -m waveglow_vocoder.train: rank 0 writes checkpoints holding both ranks' random states."""
+    out, logs = tmp_path / "out", tmp_path / "logs"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(repo_root)}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                             "--nproc_per_node=2", "-m", "waveglow_vocoder.train", "-o", str(out), "-l",
+                             str(logs), "--config", str(waveglow_run.config_file), "--device=cpu",
+                             f"--hparams={waveglow_run.hparams_string},distributed_run=True"],
+                            cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "Training WaveGlow on cpu x 2" in result.stdout and "it 3 | loss" in result.stdout
+    assert sorted(p.name for p in out.glob("waveglow_*")) == ["waveglow_2", "waveglow_3"]
+    assert len(torch.load(out / "waveglow_3", weights_only=True)["rng"]) == 2
+    assert (logs / "rank_1.log").exists() and "Saving" not in (logs / "rank_1.log").read_text()
 
 
 def test_multiproc_stops_all_workers_when_one_fails(tmp_path, repo_root):

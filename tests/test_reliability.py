@@ -1,7 +1,9 @@
 """Faults a long training run meets: a kill while saving, SIGTERM, exact resume, non-finite steps, and bad
-folders or text at the command lines."""
+folders or text at the command lines; and the same faults for WaveGlow's trainer, which shares train.py's
+machinery (training.py, checkpoint.py)."""
 
 import dataclasses
+import json
 import signal
 import subprocess
 import sys
@@ -14,9 +16,11 @@ import torch
 
 import inference
 import train
+import waveglow_vocoder.train as waveglow_train
 from model import Tacotron2, Tacotron2Loss
 from test_train import ONE_THREAD, _hparams_string, _train
-from waveglow_vocoder import GriffinLimVocoder
+from training import TrainingDiverged
+from waveglow_vocoder import GriffinLimVocoder, WaveGlowLoss, load_waveglow, save_waveglow
 
 
 def test_sigkill_while_saving_leaves_every_checkpoint_loadable(tmp_path, repo_root):
@@ -183,3 +187,107 @@ def test_very_long_text_is_split_and_every_piece_synthesized(tiny_hparams):
     assert len(text) > 3000 and len(utterance.pieces) >= len(text) // 200
     assert all(len(piece) <= 200 for piece in utterance.pieces)
     assert utterance.alignment.shape[1] >= len(text) * 0.9  # every piece's symbols are in the alignment
+
+
+# ---- WaveGlow's trainer: the same faults ----
+
+def _train_waveglow(run, tmp_path, checkpoint_path=None, **train_config) -> int:
+    return waveglow_train.train(str(tmp_path / "out"), str(tmp_path / "logs"), checkpoint_path, run.hparams,
+                                run.config, dataclasses.replace(run.train_config, **train_config), "cpu")
+
+
+def _logged_losses(log_directory) -> list[float]:
+    """The training.loss scalars a run wrote to TensorBoard, in iteration order."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(log_directory))
+    events.Reload()
+    return [event.value for event in sorted(events.Scalars("training.loss"), key=lambda event: event.step)]
+
+
+def test_waveglow_sigterm_saves_a_checkpoint_and_exits_cleanly(waveglow_run, tmp_path, repo_root):
+    config = json.loads(waveglow_run.config_file.read_text())
+    config.update(max_iterations=0, iters_per_checkpoint=1000)
+    waveglow_run.config_file.write_text(json.dumps(config))
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "waveglow_vocoder.train", "-o", str(out), "-l",
+                                str(tmp_path / "logs"), "--config", str(waveglow_run.config_file),
+                                "--device=cpu", f"--hparams={waveglow_run.hparams_string}"],
+                               cwd=repo_root, env=ONE_THREAD, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    for line in process.stdout:
+        if line.startswith("it 2 |"):
+            break
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr[-2000:]
+    (path,) = out.glob("waveglow_*")
+    iteration = int(path.name.split("_")[1])
+    assert iteration >= 2 and f"Stopped by SIGTERM at iteration {iteration}" in stdout
+    assert f"-c {path}" in stdout
+    assert torch.load(path, weights_only=True)["iteration"] == iteration
+    assert load_waveglow(path).config == waveglow_run.config
+
+
+@pytest.mark.parametrize("num_workers", [0, 1])
+def test_waveglow_resume_reproduces_the_uninterrupted_losses(waveglow_run, tmp_path, num_workers):
+    """Stopped at iteration 2 (mid-epoch: 3 batches per epoch) and resumed: the same segments in the same
+    order (also when loader workers cut them), the same optimizer state."""
+    waveglow_run.hparams = dataclasses.replace(waveglow_run.hparams, num_workers=num_workers)
+    assert _train_waveglow(waveglow_run, tmp_path / "a", max_iterations=7) == 7
+    _train_waveglow(waveglow_run, tmp_path / "b", max_iterations=2)
+    assert _train_waveglow(waveglow_run, tmp_path / "c", str(tmp_path / "b" / "out" / "waveglow_2"),
+                           max_iterations=7) == 7
+    uninterrupted, resumed = _logged_losses(tmp_path / "a" / "logs"), _logged_losses(tmp_path / "c" / "logs")
+    assert len(uninterrupted) == 7 and resumed == uninterrupted[2:]
+    assert len(set(uninterrupted)) == 7  # the losses differ from step to step: matching them means something
+
+
+def test_waveglow_checkpoint_of_the_earlier_layout_resumes(waveglow_run, tmp_path, capsys):
+    """A checkpoint as the trainer wrote it before it kept random states: weights, optimizer and iteration
+    go on (with a note that the run will not repeat an uninterrupted one exactly)."""
+    _train_waveglow(waveglow_run, tmp_path / "a", max_iterations=2)
+    saved = torch.load(tmp_path / "a" / "out" / "waveglow_2", weights_only=True)
+    earlier = {key: saved[key]
+               for key in ("iteration", "optimizer", "scaler", "learning_rate", "train_config", "hparams")}
+    save_waveglow(tmp_path / "earlier.pt", load_waveglow(tmp_path / "a" / "out" / "waveglow_2"), **earlier)
+    assert _train_waveglow(waveglow_run, tmp_path / "b", str(tmp_path / "earlier.pt"), max_iterations=3) == 3
+    assert "holds no random state" in capsys.readouterr().out
+    checkpoint = torch.load(tmp_path / "b" / "out" / "waveglow_3", weights_only=True)
+    assert {float(state["step"]) for state in checkpoint["optimizer"]["state"].values()} == {3.0}
+
+
+class _NonFiniteWaveGlowLoss(WaveGlowLoss):
+    """The loss of the chosen calls (1-based) becomes NaN."""
+
+    calls, bad = 0, set()
+
+    def forward(self, model_output):
+        type(self).calls += 1
+        loss = super().forward(model_output)
+        return loss * float("nan") if type(self).calls in self.bad else loss
+
+
+def test_waveglow_nan_step_is_skipped_and_counted(waveglow_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(_NonFiniteWaveGlowLoss, "calls", 0)
+    monkeypatch.setattr(_NonFiniteWaveGlowLoss, "bad", {3})
+    monkeypatch.setattr(waveglow_train, "WaveGlowLoss", _NonFiniteWaveGlowLoss)
+    assert _train_waveglow(waveglow_run, tmp_path, max_iterations=5) == 5
+    checkpoint = torch.load(tmp_path / "out" / "waveglow_5", weights_only=True)
+    assert checkpoint["skipped_steps"] == 1
+    assert all(torch.isfinite(p).all() for p in checkpoint["state_dict"].values())
+
+
+def test_waveglow_too_many_nan_steps_in_a_row_stop_with_the_last_good_weights(waveglow_run, tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setattr(_NonFiniteWaveGlowLoss, "calls", 0)
+    monkeypatch.setattr(_NonFiniteWaveGlowLoss, "bad", set(range(2, 100)))
+    monkeypatch.setattr(waveglow_train, "WaveGlowLoss", _NonFiniteWaveGlowLoss)
+    waveglow_run.hparams = dataclasses.replace(waveglow_run.hparams, max_nonfinite_steps=3)
+    with pytest.raises(TrainingDiverged, match="3 steps in a row had non-finite losses"):
+        _train_waveglow(waveglow_run, tmp_path, max_iterations=20, iters_per_checkpoint=1,
+                        checkpoints_to_keep=10)
+    out = tmp_path / "out"
+    assert sorted(int(p.name.split("_")[1]) for p in out.glob("waveglow_*")) == [1, 2, 3, 4]
+    first, last = (torch.load(out / f"waveglow_{i}", weights_only=True)["state_dict"] for i in (1, 4))
+    assert all(torch.equal(first[k], last[k]) for k in first)  # no NaN step touched the weights

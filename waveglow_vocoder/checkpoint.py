@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from files import atomic_write
+
 from . import model as model_module
 from .model import WaveGlow, WaveGlowConfig
 
@@ -23,8 +25,6 @@ class LegacyPickleError(ValueError):
 
 def save_waveglow(path: str | Path, model: WaveGlow, **extra) -> None:
     """Write {'state_dict', 'config', **extra} atomically; extra holds iteration, optimizer and the like."""
-    from data_utils import atomic_write  # here: data_utils pulls in librosa, which loading does not need
-
     checkpoint = {"state_dict": model.state_dict(), "config": dataclasses.asdict(model.config), **extra}
     atomic_write(Path(path), lambda handle: torch.save(checkpoint, handle))
 

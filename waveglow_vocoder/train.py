@@ -10,19 +10,25 @@ distributed_run; --config, a JSON object of WaveGlowConfig and TrainConfig field
 import argparse
 import dataclasses
 import json
-import time
+import math
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset
 from torch.utils.tensorboard import SummaryWriter
 
 import distributed
+from checkpoint import load_states, prepare_output_directory, prune_checkpoints, read_checkpoint, rng_state
 from data_utils import load_filepaths_and_text, load_wav
+from files import make_output_directory
 from hparams import HParams, create_hparams
 from layers import TacotronSTFT
+from training import (Progress, ResumableSampler, SkippedSteps, StopRequest, TrainingDiverged,
+                      backward_and_step, batches_from, distribute, finish, loader_options, mixed_precision,
+                      resume_position, start_process)
 
 from .checkpoint import save_waveglow
 from .model import WaveGlow, WaveGlowConfig, WaveGlowLoss
@@ -54,104 +60,125 @@ def load_config(path: str | None) -> tuple[WaveGlowConfig, TrainConfig]:
 
 class AudioSegments(Dataset):
     """(mel (n_mels, segment_length // hop + 1), audio (segment_length,)): a random segment of each file,
-    zero-padded if the file is shorter (the reference's mel2samp), its mel computed on the segment."""
+    zero-padded if the file is shorter (the reference's mel2samp), its mel computed on the segment.
+
+    Where the segment starts is drawn from (hparams.seed, epoch, index) alone, not from a process's random
+    state: a resumed run cuts the same segments as an uninterrupted one, with loader workers too (they are
+    started each epoch, after batches_from's set_epoch)."""
 
     def __init__(self, filelist: str, hparams: HParams, segment_length: int):
         self.paths = [path for path, _, _ in load_filepaths_and_text(filelist, hparams.data_root)]
-        self.hparams, self.segment_length = hparams, segment_length
+        self.hparams, self.segment_length, self.epoch = hparams, segment_length, 0
         self.stft = TacotronSTFT(hparams.filter_length, hparams.hop_length, hparams.win_length,
                                  hparams.n_mel_channels, hparams.sampling_rate, hparams.mel_fmin, hparams.mel_fmax)
 
     def __len__(self) -> int:
         return len(self.paths)
 
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         audio = load_wav(self.paths[index], self.hparams.sampling_rate, self.hparams.allow_resample)
-        start = int(torch.randint(max(audio.numel() - self.segment_length, 0) + 1, ()))
+        draw = random.Random(f"{self.hparams.seed}/{self.epoch}/{index}")
+        start = draw.randint(0, max(audio.numel() - self.segment_length, 0))
         audio = F.pad(audio[start:start + self.segment_length], (0, max(self.segment_length - audio.numel(), 0)))
         with torch.no_grad():
             return self.stft.mel_spectrogram(audio.unsqueeze(0)).squeeze(0), audio
 
 
+def segment_loader(hparams: HParams, train_config: TrainConfig, process) -> DataLoader:
+    """Random segments of the training files, shuffled by seed and epoch, one shard per process, in an order
+    that a resumed run takes up where the checkpoint left off (ResumableSampler)."""
+    dataset = AudioSegments(hparams.training_files, hparams, train_config.segment_length)
+    sampler = ResumableSampler(dataset, process.world_size, process.rank, hparams.seed)
+    loader = DataLoader(dataset, batch_size=train_config.batch_size, sampler=sampler, drop_last=True,
+                        pin_memory=process.device.type == "cuda",
+                        **loader_options(hparams.seed, hparams.num_workers))
+    if len(loader) == 0:
+        raise ValueError(f"{hparams.training_files}: {len(dataset)} files, fewer than one batch per process")
+    return loader
+
+
+def log_step(writer, progress: Progress, iteration: int, loss: float, grad_norm: torch.Tensor, stepped: bool,
+             samples: int) -> None:
+    """On rank 0: the progress line and TensorBoard scalars of one iteration (samples: of all processes)."""
+    duration = progress.step_seconds()
+    fields = [f"loss {loss:.6f}", f"grad {float(grad_norm):.2f}", f"{duration:.2f} s/it",
+              f"{samples / duration:.0f} samples/s"]
+    print(progress.line(iteration, fields, stepped), flush=True)
+    writer.add_scalar("training.loss", loss, iteration)
+    writer.add_scalar("grad.norm", float(grad_norm), iteration)
+    writer.add_scalar("duration", duration, iteration)
+
+
+def save(process, output_directory: Path, model: WaveGlow, optimizer, scaler, hparams: HParams,
+         train_config: TrainConfig, iteration: int, **training_state) -> None:
+    """Every rank calls this, to give rank 0 its random state; rank 0 writes waveglow_<iteration> (the
+    layout of save_waveglow, with the optimizer, scaler, configs, random states and training_state) and
+    keeps the last train_config.checkpoints_to_keep."""
+    rng = distributed.all_gather_object(rng_state())
+    if process.is_main:
+        path = output_directory / f"waveglow_{iteration}"
+        print(f"Saving model and optimizer state at iteration {iteration} to {path}", flush=True)
+        save_waveglow(path, model, iteration=iteration, optimizer=optimizer.state_dict(),
+                      scaler=scaler.state_dict(), learning_rate=train_config.learning_rate,
+                      train_config=dataclasses.asdict(train_config), hparams=dataclasses.asdict(hparams),
+                      rng=rng, **training_state)
+        prune_checkpoints(output_directory, train_config.checkpoints_to_keep, prefix="waveglow")
+
+
 def train(output_directory: str, log_directory: str, checkpoint_path: str | None, hparams: HParams,
           config: WaveGlowConfig, train_config: TrainConfig, device_name: str | None = None) -> int:
-    """The training loop (one path for CPU/CUDA, DDP or not, fp32 or AMP); returns the last iteration."""
-    rank, world_size, local_rank = distributed.init_distributed(
-        hparams.distributed_run, hparams.dist_backend, hparams.dist_url)
-    cuda = torch.cuda.is_available() if device_name is None else device_name.startswith("cuda")
-    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
-    main_process = distributed.is_main_process()
-    torch.manual_seed(hparams.seed)
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True) if checkpoint_path else {}
+    """The training loop (one path for CPU/CUDA, DDP or not, fp32 or AMP), until train_config.epochs /
+    max_iterations or SIGTERM / SIGINT (each ends with a checkpoint); TrainingDiverged after
+    hparams.max_nonfinite_steps non-finite steps in a row. Returns the last iteration."""
+    process = start_process(hparams, device_name=device_name, log_directory=log_directory)
+    checkpoint = read_checkpoint(checkpoint_path) if checkpoint_path else {}
     config = WaveGlowConfig(**checkpoint["config"]) if checkpoint else config  # resume the model it holds
     if (config.n_mel_channels, config.hop_length) != (hparams.n_mel_channels, hparams.hop_length):
         raise ValueError(f"WaveGlow takes {config.n_mel_channels} mels at hop {config.hop_length}, but the "
                          f"hparams make {hparams.n_mel_channels} at hop {hparams.hop_length}")
-    model = WaveGlow(config).to(device)
+    model = WaveGlow(config).to(process.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.learning_rate)
-    # As train.py: float16 autocast with loss scaling on CUDA, bfloat16 (no scaling needed) on CPU.
-    autocast = torch.autocast(device.type, dtype=torch.float16 if cuda else torch.bfloat16, enabled=hparams.fp16_run)
-    scaler = torch.amp.GradScaler(device.type, enabled=hparams.fp16_run and cuda)
+    autocast, scaler = mixed_precision(process.device, hparams.fp16_run)
     if checkpoint:
         model.load_state_dict(checkpoint["state_dict"])
-        if "optimizer" in checkpoint:
-            optimizer.load_state_dict(checkpoint["optimizer"])
-        if checkpoint.get("scaler"):
-            scaler.load_state_dict(checkpoint["scaler"])
-    iteration, raw_model = int(checkpoint.get("iteration", 0)), model
-    if hparams.distributed_run:
-        model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if cuda else None)
-
-    dataset = AudioSegments(hparams.training_files, hparams, train_config.segment_length)
-    sampler = DistributedSampler(dataset, world_size, rank, seed=hparams.seed) if hparams.distributed_run else None
-    loader = DataLoader(dataset, batch_size=train_config.batch_size, shuffle=sampler is None, sampler=sampler,
-                        num_workers=hparams.num_workers, drop_last=True, pin_memory=cuda)
-    if len(loader) == 0:
-        raise ValueError(f"{hparams.training_files}: {len(dataset)} files, fewer than one batch per process")
-    criterion = WaveGlowLoss(train_config.sigma)
+        load_states(checkpoint, {"optimizer": optimizer, "scaler": scaler})
+    raw_model, model = model, distribute(model, process)
+    loader, criterion = segment_loader(hparams, train_config, process), WaveGlowLoss(train_config.sigma)
     output_directory, writer = Path(output_directory), None
-    if main_process:
-        output_directory.mkdir(parents=True, exist_ok=True)
-        writer = SummaryWriter(log_directory)
-        print(f"Training WaveGlow on {device} x {world_size}: {config}, {train_config}", flush=True)
-    done = False
-    for epoch in range(iteration // len(loader), train_config.epochs):
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        for mel, audio in loader:
-            start = time.perf_counter()
-            mel, audio = mel.to(device, non_blocking=True), audio.to(device, non_blocking=True)
+    if process.is_main:
+        output_directory = prepare_output_directory(output_directory, prefix="waveglow")
+        writer = SummaryWriter(str(make_output_directory(log_directory)))
+        print(f"Training WaveGlow on {process.device} x {process.world_size}: {config}, {train_config}",
+              flush=True)
+    iteration = resume_position(checkpoint, process, checkpoint_path)  # with batches_from: an exact resume
+    skipped = SkippedSteps(hparams.max_nonfinite_steps, total=int(checkpoint.get("skipped_steps", 0)))
+    progress = Progress(iteration, train_config.max_iterations, train_config.epochs * len(loader))
+    with StopRequest() as stop:
+        for mel, audio in batches_from(loader, iteration, train_config.epochs):
+            progress.start_step()
+            mel, audio = (t.to(process.device, non_blocking=True) for t in (mel, audio))
             with autocast:
                 outputs = model(mel, audio)
             loss = criterion(outputs)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)  # skipped by the scaler when fp16 gradients overflowed
-            scaler.update()
+            # The reference does not clip WaveGlow's gradients: math.inf only measures their norm.
+            grad_norm, stepped = backward_and_step(model, optimizer, scaler, loss, math.inf)
             iteration += 1
             reduced_loss = distributed.all_reduce_mean(loss.detach())
+            if process.is_main:
+                log_step(writer, progress, iteration, reduced_loss, grad_norm, stepped,
+                         samples=audio.numel() * process.world_size)
+            diverged, stopped = skipped.count(stepped), stop.anywhere()
             done = bool(train_config.max_iterations) and iteration >= train_config.max_iterations
-            if main_process:
-                duration = time.perf_counter() - start
-                print(f"it {iteration} | loss {reduced_loss:.6f} | {duration:.2f} s/it", flush=True)
-                writer.add_scalar("training.loss", reduced_loss, iteration)
-                writer.add_scalar("duration", duration, iteration)
-                if iteration % train_config.iters_per_checkpoint == 0 or done:
-                    path = output_directory / f"waveglow_{iteration}"
-                    print(f"Saving model and optimizer state at iteration {iteration} to {path}", flush=True)
-                    save_waveglow(path, raw_model, iteration=iteration, optimizer=optimizer.state_dict(),
-                                  scaler=scaler.state_dict(), learning_rate=train_config.learning_rate,
-                                  train_config=dataclasses.asdict(train_config), hparams=dataclasses.asdict(hparams))
-                    found = sorted(output_directory.glob("waveglow_*"), key=lambda p: int(p.name.split("_")[1]))
-                    for old in found[:-train_config.checkpoints_to_keep]:
-                        old.unlink()
-            if done:
+            if iteration % train_config.iters_per_checkpoint == 0 or done or stopped or diverged:
+                # after a skipped step too: it never changes the weights
+                save(process, output_directory, raw_model, optimizer, scaler, hparams, train_config,
+                     iteration, skipped_steps=skipped.total)
+            if done or stopped or diverged:  # the same on every rank: all stop together
                 break
-        if done:
-            break
-    if writer is not None:
-        writer.close()
-    distributed.cleanup()
+    finish(stop, skipped, iteration, output_directory / f"waveglow_{iteration}", process, writer)
     return iteration
 
 
@@ -164,9 +191,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hparams", default="", help="Tacotron 2 hparams overrides: data, audio, run switches")
     parser.add_argument("--device", default=None, choices=["cpu", "cuda"], help="default: CUDA when available")
     args = parser.parse_args(argv)
-    config, train_config = load_config(args.config)
-    train(args.output_directory, args.log_directory, args.checkpoint_path, create_hparams(args.hparams), config,
-          train_config, args.device)
+    try:
+        hparams = create_hparams(args.hparams)
+        config, train_config = load_config(args.config)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        train(args.output_directory, args.log_directory, args.checkpoint_path, hparams, config, train_config,
+              args.device)
+    except (TrainingDiverged, ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"error: {error}") from None
 
 
 if __name__ == "__main__":
