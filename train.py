@@ -11,7 +11,6 @@ checkpoint files are checkpoint.py's.
 
 import argparse
 import dataclasses
-import math
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -20,17 +19,37 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
-from checkpoint import (prepare_output_directory, prune_checkpoints, read_checkpoint, resume_or_warm_start,
-                        rng_state, save_checkpoint)
-from checkpoint import load_checkpoint, warm_start_model  # noqa: F401 (NVIDIA's train.py names: importable here)
+from checkpoint import (
+    load_checkpoint,  # noqa: F401 (NVIDIA's train.py name: importable here)
+    prepare_output_directory,
+    prune_checkpoints,
+    read_checkpoint,
+    resume_or_warm_start,
+    rng_state,
+    save_checkpoint,
+    warm_start_model,  # noqa: F401 (NVIDIA's train.py name: importable here)
+)
 from data_utils import TextMelCollate, TextMelLoader, check_filelist, mel_statistics, prepare_filelists
 from evaluate import ValidationIntelligibility
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics, per_step_targets
-from training import (Best, Progress, ResumableSampler, SkippedSteps, StopRequest, TrainingDiverged,
-                      backward_and_step, batches_from, distribute, finish, loader_options, mixed_precision,
-                      resume_position, start_process)
+from training import (
+    Best,
+    Progress,
+    ResumableSampler,
+    SkippedSteps,
+    StopRequest,
+    TrainingDiverged,
+    backward_and_step,
+    batches_from,
+    distribute,
+    finish,
+    loader_options,
+    mixed_precision,
+    resume_position,
+    start_process,
+)
 from waveglow_vocoder import load_vocoder
 
 

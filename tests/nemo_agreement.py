@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from test_text_normalization import SPEAKABLE, TABLE  # noqa: E402  (this folder is on the path)
 from unidecode import unidecode  # noqa: E402
 
+from test_text_normalization import SPEAKABLE, TABLE  # noqa: E402  (this folder is on the path)
 from text.cleaners import english_cleaners  # noqa: E402
 
 # Symbols and capitals a normalizer has to read: sentences with one of them make the harder sample.

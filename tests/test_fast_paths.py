@@ -9,12 +9,12 @@ import warnings
 
 import pytest
 import torch
-from test_model import T_OUT, make_batch, one_thread  # noqa: F401 (autouse fixture: one thread here too)
 
 import fused_decoder
 import hparams as hparams_module
 from fused_decoder import _CollectWeightGrad, _LocationEnergies, _LSTMStep, _StepWeight
 from model import Tacotron2
+from test_model import T_OUT, make_batch, one_thread  # noqa: F401 (autouse fixture: one thread here too)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ import train
 from hparams import create_hparams
 from model import Tacotron2
 
-
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 

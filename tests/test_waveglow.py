@@ -16,9 +16,19 @@ from torch import nn
 from data_utils import load_wav
 from hparams import create_hparams
 from layers import TacotronSTFT
-from waveglow_vocoder import (Denoiser, GriffinLimVocoder, LegacyPickleError, WaveGlow, WaveGlowConfig,
-                              WaveGlowLoss, WaveGlowVocoder, convert_legacy_checkpoint, load_vocoder,
-                              load_waveglow, save_waveglow)
+from waveglow_vocoder import (
+    Denoiser,
+    GriffinLimVocoder,
+    LegacyPickleError,
+    WaveGlow,
+    WaveGlowConfig,
+    WaveGlowLoss,
+    WaveGlowVocoder,
+    convert_legacy_checkpoint,
+    load_vocoder,
+    load_waveglow,
+    save_waveglow,
+)
 from waveglow_vocoder import checkpoint as checkpoint_module
 from waveglow_vocoder.train import train
 

@@ -26,9 +26,21 @@ from data_utils import load_filepaths_and_text, load_wav
 from files import make_output_directory
 from hparams import HParams, create_hparams
 from layers import TacotronSTFT
-from training import (Progress, ResumableSampler, SkippedSteps, StopRequest, TrainingDiverged,
-                      backward_and_step, batches_from, distribute, finish, loader_options, mixed_precision,
-                      resume_position, start_process)
+from training import (
+    Progress,
+    ResumableSampler,
+    SkippedSteps,
+    StopRequest,
+    TrainingDiverged,
+    backward_and_step,
+    batches_from,
+    distribute,
+    finish,
+    loader_options,
+    mixed_precision,
+    resume_position,
+    start_process,
+)
 
 from .checkpoint import save_waveglow
 from .model import WaveGlow, WaveGlowConfig, WaveGlowLoss
