@@ -26,6 +26,7 @@ No timing assertions anywhere in the tests: this script is how speed is measured
 
 import argparse
 import dataclasses
+import functools
 import json
 import platform
 import resource
@@ -170,7 +171,10 @@ def bench_vocoders(args, hparams, device) -> dict:
                 "griffin_lim": load_vocoder(None, hparams)}
     for name, vocoder in vocoders.items():
         vocoder = vocoder.to(device).eval()
-        run = (lambda: vocoder(mel)) if name == "griffin_lim" else (lambda: vocoder.infer(mel, sigma=0.666))
+        if name == "griffin_lim":
+            run = functools.partial(vocoder, mel)
+        else:
+            run = functools.partial(vocoder.infer, mel, sigma=0.666)
         with torch.inference_mode():
             times = _timed(run, max(args.repeats // 2, 1), 1, device)
         median = statistics.median(times)

@@ -178,7 +178,7 @@ def test_batched_inference_matches_each_utterance_alone(tiny_hparams):
     alone = [model.inference(text[i : i + 1, :n]) for i, n in enumerate(text_lengths.tolist())]
     mel, mel_postnet, gate, alignments, mel_lengths = model.inference(text, text_lengths)
     assert mel_lengths.tolist() == [2 * stop for stop in stops]
-    for i, (mel_i, postnet_i, gate_i, alignments_i, (length,)) in enumerate(alone):
+    for i, (mel_i, postnet_i, _gate_i, alignments_i, (length,)) in enumerate(alone):
         steps = length // 2
         assert torch.allclose(mel[i, :, :length], mel_i[0], atol=1e-5)
         assert torch.allclose(mel_postnet[i, :, :length], postnet_i[0], atol=1e-5)
