@@ -162,8 +162,8 @@ def bench_infer_weights(args, hparams, device) -> dict:
 def bench_vocoders(args, hparams, device) -> dict:
     from waveglow_vocoder import WaveGlow, WaveGlowConfig, load_vocoder
 
-    mel = (torch.randn(1, hparams.n_mel_channels, args.vocoder_frames, generator=torch.Generator().manual_seed(0))
-           * 2 - 6).to(device)
+    mel = (torch.randn(1, hparams.n_mel_channels, args.vocoder_frames,
+                       generator=torch.Generator().manual_seed(0)) * 2 - 6).to(device)
     audio_seconds = args.vocoder_frames * hparams.hop_length / hparams.sampling_rate
     results = {}
     vocoders = {"waveglow_256": WaveGlow(WaveGlowConfig()).remove_weightnorm(),
@@ -215,27 +215,29 @@ def format_table(results: dict) -> str:
     for mode, r in results["modes"].items():
         memory = r.get("peak_cuda_mb", r["peak_rss_mb"])
         if mode == "train":
-            lines.append(f"{mode:<12} {r['step_s']:9.3f} {r['mel_frames_per_s']:10.1f} {r['utterances_per_s']:10.2f} u/s "
-                         f"{memory:8.0f}")
+            lines.append(f"{mode:<12} {r['step_s']:9.3f} {r['mel_frames_per_s']:10.1f} "
+                         f"{r['utterances_per_s']:10.2f} u/s {memory:8.0f}")
         elif mode == "infer_weights":
             for weights, v in r.items():
                 if isinstance(v, dict):
-                    lines.append(f"{'infer ' + weights:<12} {v['seconds']:9.3f} {v['mel_frames_per_s']:10.1f} "
-                                 f"{v['real_time_factor']:8.3f} RTF {memory:8.0f}  mel deviation "
+                    lines.append(f"{'infer ' + weights:<12} {v['seconds']:9.3f} "
+                                 f"{v['mel_frames_per_s']:10.1f} {v['real_time_factor']:8.3f} RTF "
+                                 f"{memory:8.0f}  mel deviation "
                                  f"{v['mel_relative_rms_deviation']:.2e} rms")
         elif mode.startswith("infer"):
-            lines.append(f"{mode:<12} {r['seconds']:9.3f} {r['mel_frames_per_s']:10.1f} {r['real_time_factor']:8.3f} RTF "
-                         f"{memory:8.0f}")
+            lines.append(f"{mode:<12} {r['seconds']:9.3f} {r['mel_frames_per_s']:10.1f} "
+                         f"{r['real_time_factor']:8.3f} RTF {memory:8.0f}")
         else:
             for name, v in r.items():
                 if isinstance(v, dict):
-                    lines.append(f"{name:<12} {v['seconds']:9.3f} {'':>10} {v['audio_seconds_per_s']:7.2f} x RT "
-                                 f"{memory:8.0f}")
+                    lines.append(f"{name:<12} {v['seconds']:9.3f} {'':>10} "
+                                 f"{v['audio_seconds_per_s']:7.2f} x RT {memory:8.0f}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", nargs="+", default=["train", "infer", "infer_batch"],
                         choices=["train", "infer", "infer_batch", "infer_weights", "vocoders"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -262,7 +264,8 @@ def main(argv: list[str] | None = None) -> None:
     results = {"config": {k: v for k, v in vars(args).items() if k not in ("mode", "modes")},
                "machine": {"torch": torch.__version__, "python": platform.python_version(),
                            "processor": platform.processor() or platform.machine(),
-                           "device_name": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"},
+                           "device_name": (torch.cuda.get_device_name() if args.device.startswith("cuda")
+                                           else "cpu")},
                "modes": {}}
     for mode in args.modes:
         child = subprocess.run([sys.executable, str(Path(__file__).resolve()), *forwarded, "--mode", mode],

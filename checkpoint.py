@@ -37,7 +37,8 @@ def check_compatible(model: torch.nn.Module, state_dict: dict, path: str | Path,
     own = model.state_dict()
     problems = [f"  {k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
                 for k, v in state_dict.items() if k in own and k not in ignore and v.shape != own[k].shape]
-    problems += [f"  {k}: missing from the checkpoint" for k in own if k not in state_dict and k not in ignore]
+    problems += [f"  {k}: missing from the checkpoint"
+                 for k in own if k not in state_dict and k not in ignore]
     problems += [f"  {k}: not a parameter of this model" for k in state_dict if k not in own]
     if problems:
         raise ValueError(f"{path} does not fit this model (were the hparams, e.g. sizes, n_symbols or "

@@ -1,7 +1,7 @@
 """Objective evaluation of a Tacotron 2 checkpoint on a filelist: the measurable proxies for what
 listeners would judge (MOS needs listeners).
 
-    python3 evaluate.py --checkpoint outdir/checkpoint_1000 --filelist filelists/ljs_audio_text_test_filelist.txt
+    python3 evaluate.py -c outdir/checkpoint_1000 -f filelists/ljs_audio_text_test_filelist.txt
 
 - teacher forced: validation loss (mel + postnet mel + gate, as train.py), gate accuracy, and the postnet
   log-mel squared error per real frame and mel channel (padding excluded);
@@ -109,13 +109,15 @@ def free_running(model, hparams, dataset, batch_size: int) -> tuple[dict, list[T
                                             torch.tensor([steps]))
         reference = dataset.get_mel(path).numpy()
         per_utterance.append({"audio": str(path), "focus_rate": focus, "covered": bool(coverage),
-                              "stopped": item.stopped, "frames": steps * r, "reference_frames": reference.shape[1],
+                              "stopped": item.stopped, "frames": steps * r,
+                              "reference_frames": reference.shape[1],
                               "mcd": mel_cepstral_distortion(item.mel.numpy(), reference)})
     audio_seconds = sum(u["frames"] for u in per_utterance) * hparams.hop_length / hparams.sampling_rate
     mean = lambda key: float(np.mean([u[key] for u in per_utterance]))  # noqa: E731
     return {"focus_rate": mean("focus_rate"), "coverage": mean("covered"), "stop_rate": mean("stopped"),
             "mcd": mean("mcd"), "real_time_factor": seconds / audio_seconds,
-            "length_ratio": sum(u["frames"] for u in per_utterance) / sum(u["reference_frames"] for u in per_utterance),
+            "length_ratio": (sum(u["frames"] for u in per_utterance)
+                             / sum(u["reference_frames"] for u in per_utterance)),
             "utterances": per_utterance}, [item.mel for item in decoded]
 
 
@@ -267,10 +269,12 @@ def format_table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--checkpoint", required=True)
     parser.add_argument("-f", "--filelist", required=True, help="`path|text` lines with their recordings")
-    parser.add_argument("--hparams", default="", help="overrides, e.g. data_root=... or max_decoder_steps=...")
+    parser.add_argument("--hparams", default="",
+                        help="overrides, e.g. data_root=... or max_decoder_steps=...")
     parser.add_argument("--output", default=None, help="JSON file (default: CHECKPOINT.eval.json)")
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--max_utterances", type=int, default=0, help="evaluate only the first N (0: all)")

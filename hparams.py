@@ -131,7 +131,8 @@ class HParams:
     # probability, so that free running is not the first time it sees its own output. 0: teacher forcing
     scheduled_sampling: float = 0.0
     scheduled_sampling_start: int = 0
-    # each frame the decoder reads is replaced by the go frame with this probability (train.decoder_input_dropout)
+    # each frame the decoder reads is replaced by the go frame with this probability
+    # (train.decoder_input_dropout)
     decoder_input_dropout: float = 0.0
 
     # Guided attention loss (Tachibana et al. 2017): W_nt = 1 - exp(-(n/N - t/T)^2 / (2 g^2))
@@ -150,7 +151,8 @@ class HParams:
 
     def __post_init__(self):
         checks = [
-            (self.win_length <= self.filter_length, f"win_length={self.win_length} > filter_length={self.filter_length}"),
+            (self.win_length <= self.filter_length,
+             f"win_length={self.win_length} > filter_length={self.filter_length}"),
             (self.mel_fmax is None or self.mel_fmax <= self.sampling_rate / 2,
              f"mel_fmax={self.mel_fmax} is above the Nyquist frequency {self.sampling_rate / 2}"),
             (self.n_frames_per_step >= 1, f"n_frames_per_step={self.n_frames_per_step} must be >= 1"),
@@ -159,20 +161,24 @@ class HParams:
             (self.lr_schedule in ("constant", "exponential"),
              f"lr_schedule={self.lr_schedule!r}; expected 'constant' or 'exponential'"),
             (self.griffin_lim_power > 0, f"griffin_lim_power={self.griffin_lim_power} must be > 0"),
-            (self.mel_loss in ("mse", "l1", "l1+mse"), f"mel_loss={self.mel_loss!r}; expected 'mse', 'l1' or 'l1+mse'"),
+            (self.mel_loss in ("mse", "l1", "l1+mse"),
+             f"mel_loss={self.mel_loss!r}; expected 'mse', 'l1' or 'l1+mse'"),
             (self.mel_normalization in ("none", "per_channel"),
              f"mel_normalization={self.mel_normalization!r}; expected 'none' or 'per_channel'"),
             (len(self.mel_mean) == len(self.mel_std) and len(self.mel_mean) in (0, self.n_mel_channels),
              f"mel_mean and mel_std have {len(self.mel_mean)} and {len(self.mel_std)} values; expected "
              f"{self.n_mel_channels} each (or none)"),
             (all(v > 0 for v in self.mel_std), "mel_std must be positive"),
-            (0.0 <= self.scheduled_sampling <= 1.0, f"scheduled_sampling={self.scheduled_sampling} must be in [0, 1]"),
+            (0.0 <= self.scheduled_sampling <= 1.0,
+             f"scheduled_sampling={self.scheduled_sampling} must be in [0, 1]"),
             (0.0 <= self.decoder_input_dropout < 1.0,
              f"decoder_input_dropout={self.decoder_input_dropout} must be in [0, 1)"),
-            (0.0 <= self.p_prenet_dropout < 1.0, f"p_prenet_dropout={self.p_prenet_dropout} must be in [0, 1)"),
+            (0.0 <= self.p_prenet_dropout < 1.0,
+             f"p_prenet_dropout={self.p_prenet_dropout} must be in [0, 1)"),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
             (self.cpu_inference_weights in ("float32", "float16", "int8"),
-             f"cpu_inference_weights={self.cpu_inference_weights!r}; expected 'float32', 'float16' or 'int8'"),
+             f"cpu_inference_weights={self.cpu_inference_weights!r}; "
+             "expected 'float32', 'float16' or 'int8'"),
         ]
         for ok, message in checks:
             if not ok:
@@ -317,5 +323,6 @@ def diff_from_defaults(hparams: HParams) -> dict[str, typing.Any]:
     differing = {k: v for k, v in dataclasses.asdict(hparams).items() if defaults[k] != v}
     for name in ("mel_mean", "mel_std"):  # 80 numbers each: their range says enough on one line
         if differing.get(name):
-            differing[name] = f"{len(differing[name])} values, {min(differing[name]):.2f} to {max(differing[name]):.2f}"
+            differing[name] = (f"{len(differing[name])} values, "
+                               f"{min(differing[name]):.2f} to {max(differing[name]):.2f}")
     return differing

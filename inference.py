@@ -146,13 +146,15 @@ def synthesize(model, vocoder, hparams, texts: list[str], batch_size: int = 8, m
         for i in limit_hits:
             seconds = items[i - 1].mel.size(1) * hparams.hop_length / hparams.sampling_rate
             warnings.warn(f"utterance {number}, piece {i} of {len(parts)} ({parts[i - 1][:60]!r}): reached "
-                          f"max_decoder_steps={model.decoder.max_decoder_steps} ({seconds:.1f} s of audio) before "
-                          "its stop token fired, so its audio is cut there; raise it with "
-                          "--hparams=max_decoder_steps=N, or split the text finer with --max_chars", stacklevel=2)
+                          f"max_decoder_steps={model.decoder.max_decoder_steps} ({seconds:.1f} s of audio) "
+                          "before its stop token fired, so its audio is cut there; raise it with "
+                          "--hparams=max_decoder_steps=N, or split the text finer with --max_chars",
+                          stacklevel=2)
         mel = torch.cat([m for item in items for m in (silence, item.mel)][1:], dim=1)  # pause between pieces
         vocoder_start = time.perf_counter()
         audio = vocoder(mel.unsqueeze(0).to(device))[0, : mel.size(1) * hparams.hop_length]
-        seconds = time.perf_counter() - vocoder_start + decode_seconds * sum(i.mel.size(1) for i in items) / total_frames
+        seconds = (time.perf_counter() - vocoder_start
+                   + decode_seconds * sum(i.mel.size(1) for i in items) / total_frames)
         utterances.append(Utterance(text, parts, mel.numpy(), _block_diagonal([i.alignment for i in items]),
                                     audio.float().cpu().numpy(), seconds, limit_hits))
     return utterances
@@ -192,7 +194,8 @@ def read_texts(args) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--checkpoint", required=True,
                         help="Tacotron 2 checkpoint: ours, or the reference's tacotron2_statedict.pt")
     parser.add_argument("--text", default=None, help="one utterance (else --text_file, else stdin)")
@@ -202,15 +205,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="overrides: sizes for a reference checkpoint, or e.g. max_decoder_steps=2000")
     parser.add_argument("--waveglow", default=None, help="WaveGlow weights; Griffin-Lim when not given")
     parser.add_argument("--allow_legacy_pickle", action="store_true",
-                        help="allow NVIDIA's pickled WaveGlow files (unpickling can run code: trusted files only)")
+                        help="allow NVIDIA's pickled WaveGlow files "
+                             "(unpickling can run code: trusted files only)")
     parser.add_argument("--sigma", type=float, default=0.666, help="WaveGlow noise standard deviation")
     parser.add_argument("--denoiser_strength", type=float, default=0.0, help="WaveGlow denoiser (e.g. 0.01)")
-    parser.add_argument("--griffin_lim_iters", type=int, default=None, help="default: hparams.griffin_lim_iters")
+    parser.add_argument("--griffin_lim_iters", type=int, default=None,
+                        help="default: hparams.griffin_lim_iters")
     parser.add_argument("--batch_size", type=int, default=8, help="pieces decoded together")
     parser.add_argument("--max_chars", type=int, default=200, help="longer sentences are split further")
-    parser.add_argument("--device", default=None, choices=["cpu", "cuda"], help="default: CUDA when available")
+    parser.add_argument("--device", default=None, choices=["cpu", "cuda"],
+                        help="default: CUDA when available")
     parser.add_argument("--seed", type=int, default=1234, help="for the prenet's dropout, on at inference")
-    parser.add_argument("--prefix", default="utt", help="output files are PREFIX_001.wav, .npy, _alignment.png")
+    parser.add_argument("--prefix", default="utt",
+                        help="output files are PREFIX_001.wav, .npy, _alignment.png")
     args = parser.parse_args(argv)
     if args.batch_size < 1 or args.max_chars < 1:
         parser.error("--batch_size and --max_chars must be at least 1")
@@ -237,10 +244,11 @@ def main(argv: list[str] | None = None) -> None:
         total_audio, total_seconds = total_audio + duration, total_seconds + utterance.seconds
         print(f"{stem}.wav: {duration:.2f} s of audio in {utterance.seconds:.2f} s, real-time factor "
               f"{utterance.real_time_factor(hparams.sampling_rate):.3f}"
-              + (f", {len(utterance.limit_hits)} piece(s) cut at max_decoder_steps" if utterance.limit_hits else ""))
+              + (f", {len(utterance.limit_hits)} piece(s) cut at max_decoder_steps"
+                 if utterance.limit_hits else ""))
     vocoder_name = "WaveGlow" if args.waveglow else "Griffin-Lim"
-    print(f"{len(utterances)} utterance(s), {total_audio:.2f} s of audio in {total_seconds:.2f} s on {device} "
-          f"with {vocoder_name}: real-time factor {total_seconds / total_audio:.3f}")
+    print(f"{len(utterances)} utterance(s), {total_audio:.2f} s of audio in {total_seconds:.2f} s "
+          f"on {device} with {vocoder_name}: real-time factor {total_seconds / total_audio:.3f}")
 
 
 if __name__ == "__main__":

@@ -105,9 +105,9 @@ class Recognizer:
 
 def score(texts: list[str], transcripts: list[str]) -> dict:
     """Reference texts and recognizer outputs (raw; both normalized here) -> {"wer", "cer", "utterances":
-    [{"transcript" (normalized), "wer", "cer"}]}. The overall rates are errors summed over all utterances divided by
-    the reference words (characters) summed, so a long sentence weighs more than a short one; the
-    character rates count the spaces between words."""
+    [{"transcript" (normalized), "wer", "cer"}]}. The overall rates are errors summed over all utterances
+    divided by the reference words (characters) summed, so a long sentence weighs more than a short one;
+    the character rates count the spaces between words."""
     jiwer = require("jiwer")
     references = [normalize_transcript(text) for text in texts]
     hypotheses = [normalize_transcript(transcript) for transcript in transcripts]

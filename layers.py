@@ -22,7 +22,8 @@ class ConvNorm(nn.Module):
     """1-d convolution, 'same' padding for odd kernels, Xavier-uniform weights with the given gain."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, stride: int = 1,
-                 padding: int | None = None, dilation: int = 1, bias: bool = True, w_init_gain: str = "linear"):
+                 padding: int | None = None, dilation: int = 1, bias: bool = True,
+                 w_init_gain: str = "linear"):
         super().__init__()
         if padding is None:
             if kernel_size % 2 != 1:

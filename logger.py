@@ -81,14 +81,16 @@ class Tacotron2Logger(SummaryWriter):
         self.add_scalar("frames_per_second", frames_per_second, iteration)
 
     def log_validation(self, iteration: int, metrics: dict, alignment: np.ndarray, mel_target: np.ndarray,
-                       mel_predicted: np.ndarray, gate_target: np.ndarray, gate_predicted: np.ndarray) -> None:
+                       mel_predicted: np.ndarray, gate_target: np.ndarray,
+                       gate_predicted: np.ndarray) -> None:
         """Scalars of `metrics` under validation.*, and pictures of one validation utterance."""
         self.add_scalar("validation.loss", metrics["loss"], iteration)
         for name, value in metrics.items():
             if name != "loss":
                 self.add_scalar(f"validation.{name}", value, iteration)
         self.add_image("alignment", _figure_to_numpy(plot_alignment(alignment)), iteration, dataformats="HWC")
-        self.add_image("mel_target", _figure_to_numpy(plot_spectrogram(mel_target)), iteration, dataformats="HWC")
+        self.add_image("mel_target", _figure_to_numpy(plot_spectrogram(mel_target)), iteration,
+                       dataformats="HWC")
         self.add_image("mel_predicted", _figure_to_numpy(plot_spectrogram(mel_predicted)), iteration,
                        dataformats="HWC")
         self.add_image("gate", _figure_to_numpy(plot_gate_outputs(gate_target, gate_predicted)), iteration,

@@ -3,8 +3,9 @@
 
 LJ Speech cannot be fetched everywhere (and is 2.6 GB), so the repository ships this small corpus
 for the tests and for the quick start: a few hundred short sentences written for this project,
-spoken by flite's `rms` voice (or espeak-ng, `--engine espeak-ng`), resampled to 22050 Hz. The small Tacotron 2 of
-the `demo` preset (`--hparams=preset=demo`) is sized to learn to align on it in minutes on a CPU.
+spoken by flite's `rms` voice (or espeak-ng, `--engine espeak-ng`), resampled to 22050 Hz. The
+small Tacotron 2 of the `demo` preset (`--hparams=preset=demo`) is sized to learn to align on it in
+minutes on a CPU.
 
 It writes, relative to the current directory (normally the repository root):
 
@@ -283,7 +284,8 @@ class SynthOptions:
     """Synthesiser, voice and silence trimming; all fixed so the corpus is reproducible."""
 
     engine: str = "flite"  # "flite" (natural enough for a speech recognizer) or "espeak-ng"
-    voice: str = "rms"  # flite: rms, awb or kal16 (slt and kal stay unused, for evaluation); espeak-ng: en-us...
+    # flite: rms, awb or kal16 (slt and kal stay unused, for evaluation); espeak-ng: en-us...
+    voice: str = "rms"
     rate: int = 175  # espeak-ng only: words per minute (its default)
     pitch: int = 50  # espeak-ng only: 0-99 (its default)
     amplitude: int = 100  # espeak-ng only: 0-200 (its default)
@@ -498,7 +500,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "demo's own list (for a second voice or a larger corpus)")
     p.add_argument("--data-root", default="",
                    help="filelist paths are relative to this folder (train with --hparams=data_root=...)")
-    p.add_argument("--name", default="demo", help="filelists are <name>_audio_text_{train,val,test}_filelist.txt")
+    p.add_argument("--name", default="demo",
+                   help="filelists are <name>_audio_text_{train,val,test}_filelist.txt")
     p.add_argument("--skip-filelists", action="store_true",
                    help="do not call data_utils.prepare_filelists")
     p.add_argument("--n-val", type=int, default=12, help="utterances in the validation list")

@@ -16,7 +16,8 @@ from torch.distributed import run as elastic_run
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nproc_per_node", type=int, default=None,
                         help="workers to start (default: one per visible GPU, or 1 without a GPU)")
     parser.add_argument("script", help="the training script, e.g. train.py")

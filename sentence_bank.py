@@ -22,10 +22,11 @@ import sentence_words as words
 NAMES = ("Anna Ben Carla David Emma Frank Grace Henry Irene Jack Karen Leo Maria Nick Olivia Peter Rosa "
          "Sam Tina Victor Wendy Yusuf Zoe Alice Bruno Clara Diego Elena Felix Hugo Julia Kevin Laura Martin "
          "Nora Oscar Paula Ruth Simon Thomas Ursula Walter").split()
-PLACES = ("the kitchen, the garden, the station, the library, the market, the harbor, the office, the school, "
-          "the village, the river, the forest, the beach, the museum, the bakery, the hospital, the airport, "
-          "the farm, the bridge, the valley, the hotel, the park, the church, the factory, the island, "
-          "the mountain, the city, the square, the theater, the garage, the hallway").split(", ")
+PLACES = ("the kitchen, the garden, the station, the library, the market, the harbor, the office, "
+          "the school, the village, the river, the forest, the beach, the museum, the bakery, "
+          "the hospital, the airport, the farm, the bridge, the valley, the hotel, the park, the church, "
+          "the factory, the island, the mountain, the city, the square, the theater, the garage, "
+          "the hallway").split(", ")
 THINGS = ("book letter key window door table chair lamp coat hat bottle glass cup plate basket bicycle car "
           "train boat ticket map phone camera clock picture blanket candle box bag wallet umbrella ladder "
           "hammer rope bucket kettle piano guitar violin drum ball kite newspaper envelope pencil notebook "
@@ -45,7 +46,8 @@ VERBS = [tuple(pair.split("/")) for pair in (
     "found/find bought/buy sold/sell carried/carry dropped/drop lifted/lift painted/paint cleaned/clean "
     "opened/open closed/close fixed/fix moved/move hid/hide lost/lose borrowed/borrow returned/return "
     "wrapped/wrap washed/wash checked/check brought/bring took/take kept/keep held/hold watched/watch "
-    "pushed/push pulled/pull packed/pack shared/share ordered/order noticed/notice described/describe").split()]
+    "pushed/push pulled/pull packed/pack shared/share ordered/order noticed/notice "
+    "described/describe").split()]
 EATS = [tuple(pair.split("/")) for pair in "ate/eat cooked/cook baked/bake served/serve tasted/taste".split()]
 MOTIONS = [tuple(pair.split("/")) for pair in (
     "walked/walk ran/run drove/drive hurried/hurry wandered/wander rode/ride swam/swim climbed/climb "

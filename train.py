@@ -62,7 +62,8 @@ def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
                          f"(batch_size={hparams.batch_size} x {world_size} processes)")
     collate_fn = TextMelCollate(hparams.n_frames_per_step)
     train_sampler = ResumableSampler(trainset, world_size, rank, hparams.seed)
-    val_sampler = DistributedSampler(valset, world_size, rank, shuffle=False) if hparams.distributed_run else None
+    val_sampler = (DistributedSampler(valset, world_size, rank, shuffle=False) if hparams.distributed_run
+                   else None)
     loader_args = dict(collate_fn=collate_fn, **loader_options(hparams.seed, hparams.num_workers))
     train_loader = DataLoader(trainset, batch_size=hparams.batch_size, sampler=train_sampler, drop_last=True,
                               persistent_workers=hparams.num_workers > 0, **loader_args)
@@ -152,7 +153,8 @@ def scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_len
     the time, as at inference, where a model that only ever saw recorded frames drifts (exposure bias).
     -> decoder inputs (B, n_mels, T_out): recorded frames with predicted ones mixed in."""
     with torch.no_grad(), autocast:
-        predicted = model(text, text_lengths, mels, mel_lengths)[0].float()  # before the postnet, as inference
+        # before the postnet, as inference
+        predicted = model(text, text_lengths, mels, mel_lengths)[0].float()
     replace = torch.rand(mels.size(0), 1, mels.size(2), device=mels.device) < probability
     return torch.where(replace, predicted, mels)
 
@@ -278,7 +280,8 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     hparams = with_mel_statistics(hparams, checkpoint_path, warm_start)
     model = Tacotron2(hparams).to(process.device)
     criterion = Tacotron2Loss.for_model(model, hparams)
-    optimizer = torch.optim.Adam(model.parameters(), lr=hparams.learning_rate, weight_decay=hparams.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=hparams.learning_rate,
+                                 weight_decay=hparams.weight_decay)
     autocast, scaler = mixed_precision(process.device, hparams.fp16_run)
     resumed, hparams = resume_or_warm_start(checkpoint_path, warm_start, model, optimizer, scaler, hparams)
     raw_model, model = model, distribute(model, process)
@@ -303,8 +306,9 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
             done = bool(hparams.max_iterations) and iteration >= hparams.max_iterations
             validating = (iteration % hparams.iters_per_checkpoint == 0 or done) and not diverged
             if validating:
-                validation, elapsed = validate_and_report(model, criterion, val_loader, autocast, process,
-                                                          outputs, iteration, hparams, progress, skipped.total)
+                validation, elapsed = validate_and_report(model, criterion, val_loader, autocast,
+                                                          process, outputs, iteration, hparams, progress,
+                                                          skipped.total)
                 best.update(validation["loss"], iteration)
                 target_reached = target_val_loss is not None and validation["loss"] <= target_val_loss
             if validating or stopped or diverged:  # after a skipped step too: it never changes the weights
@@ -326,7 +330,8 @@ def check_data(hparams: HParams) -> None:
     """Write LJ Speech's filelists if they are missing and the corpus is there; then check every line and
     file of both filelists, so that bad data fails before training starts, in one error."""
     ljspeech = Path(hparams.data_root or ".") / "LJSpeech-1.1"
-    if not Path(hparams.training_files).exists() and "ljs_audio_text" in hparams.training_files and ljspeech.is_dir():
+    if (not Path(hparams.training_files).exists() and "ljs_audio_text" in hparams.training_files
+            and ljspeech.is_dir()):
         print(f"Writing the LJ Speech filelists from {ljspeech}/metadata.csv")
         prepare_filelists(ljspeech, Path(hparams.training_files).parent, "ljs", data_root=hparams.data_root)
     for filelist in (hparams.training_files, hparams.validation_files):
@@ -334,15 +339,21 @@ def check_data(hparams: HParams) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-o", "--output_directory", type=str, required=True, help="directory to save checkpoints")
-    parser.add_argument("-l", "--log_directory", type=str, required=True, help="directory to save TensorBoard logs")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-o", "--output_directory", type=str, required=True,
+                        help="directory to save checkpoints")
+    parser.add_argument("-l", "--log_directory", type=str, required=True,
+                        help="directory to save TensorBoard logs")
     parser.add_argument("-c", "--checkpoint_path", type=str, default=None, help="checkpoint to resume from")
-    parser.add_argument("--warm_start", action="store_true", help="load model weights only, skipping ignore_layers")
+    parser.add_argument("--warm_start", action="store_true",
+                        help="load model weights only, skipping ignore_layers")
     parser.add_argument("--n_gpus", type=int, default=1, help="number of processes (reference flag)")
     parser.add_argument("--rank", type=int, default=0, help="rank of this process (reference flag)")
-    parser.add_argument("--group_name", type=str, default="group_name", help="distributed group name (unused)")
-    parser.add_argument("--hparams", type=str, default="", help="comma-separated name=value pairs; preset=demo")
+    parser.add_argument("--group_name", type=str, default="group_name",
+                        help="distributed group name (unused)")
+    parser.add_argument("--hparams", type=str, default="",
+                        help="comma-separated name=value pairs; preset=demo")
     parser.add_argument("--target_val_loss", type=float, default=None,
                         help="stop as soon as a validation loss is at or below this value")
     parser.add_argument("--device", type=str, default=None, choices=["cpu", "cuda"],
@@ -371,7 +382,8 @@ def main() -> None:
     except (TrainingDiverged, ValueError, FileNotFoundError) as error:
         raise SystemExit(f"error: {error}") from None
     if args.target_val_loss is not None and not summary["target_reached"] and not summary["stopped_by"]:
-        print(f"Target validation loss {args.target_val_loss} not reached; last validation: {summary['validation']}")
+        print(f"Target validation loss {args.target_val_loss} not reached; "
+              f"last validation: {summary['validation']}")
 
 
 if __name__ == "__main__":

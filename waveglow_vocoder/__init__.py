@@ -7,4 +7,5 @@ from .model import WaveGlow, WaveGlowConfig, WaveGlowLoss
 from .vocoder import GriffinLimVocoder, WaveGlowVocoder, load_vocoder
 
 __all__ = ["WaveGlow", "WaveGlowConfig", "WaveGlowLoss", "Denoiser", "load_waveglow", "save_waveglow",
-           "convert_legacy_checkpoint", "LegacyPickleError", "GriffinLimVocoder", "WaveGlowVocoder", "load_vocoder"]
+           "convert_legacy_checkpoint", "LegacyPickleError", "GriffinLimVocoder", "WaveGlowVocoder",
+           "load_vocoder"]

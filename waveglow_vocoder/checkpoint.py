@@ -68,11 +68,13 @@ def _load_legacy_pickle(path: str | Path) -> tuple[WaveGlow, dict]:
         def find_class(self, module, name):
             return super().find_class(model_module.__name__ if module == "glow" else module, name)
 
-    pickle_module = types.SimpleNamespace(__name__="glow_unpickler", Unpickler=GlowUnpickler, load=pickle.load)
+    pickle_module = types.SimpleNamespace(__name__="glow_unpickler", Unpickler=GlowUnpickler,
+                                          load=pickle.load)
     checkpoint = torch.load(path, map_location="cpu", weights_only=False, pickle_module=pickle_module)
     legacy = checkpoint.get("model") if isinstance(checkpoint, dict) else checkpoint
     if not isinstance(legacy, WaveGlow):
-        raise ValueError(f"{path}: expected a pickled glow.WaveGlow under 'model', found {type(legacy).__name__}")
+        raise ValueError(f"{path}: expected a pickled glow.WaveGlow under 'model', "
+                         f"found {type(legacy).__name__}")
     wn = legacy.WN[0]
     config = WaveGlowConfig(
         n_mel_channels=legacy.upsample.in_channels, n_flows=len(legacy.WN), n_group=legacy.n_group,
@@ -82,7 +84,8 @@ def _load_legacy_pickle(path: str | Path) -> tuple[WaveGlow, dict]:
     if legacy.upsample.kernel_size[0] != 4 * config.hop_length:
         raise ValueError(f"{path}: upsampling kernel {legacy.upsample.kernel_size[0]} is not 4 x its stride")
     state_dict = _merge_cond_layers({k: v.detach().float() for k, v in legacy.state_dict().items()})
-    extra = {k: checkpoint[k] for k in ("iteration", "learning_rate") if isinstance(checkpoint, dict) and k in checkpoint}
+    extra = {k: checkpoint[k] for k in ("iteration", "learning_rate")
+             if isinstance(checkpoint, dict) and k in checkpoint}
     return _build(config, state_dict, path), extra
 
 
@@ -96,8 +99,9 @@ def load_waveglow(path: str | Path, allow_legacy_pickle: bool = False) -> WaveGl
             return _load_legacy_pickle(path)[0]
         raise LegacyPickleError(
             f"{path} is a pickled checkpoint (NVIDIA's WaveGlow files pickle whole model objects), and "
-            "unpickling can run code hidden in the file, so it was not loaded. If you trust the file, load it "
-            "with load_waveglow(path, allow_legacy_pickle=True), or convert it once to a plain state_dict file: "
+            "unpickling can run code hidden in the file, so it was not loaded. If you trust the file, "
+            "load it with load_waveglow(path, allow_legacy_pickle=True), or convert it once to a plain "
+            "state_dict file: "
             f"python3 -m waveglow_vocoder.checkpoint {path} waveglow_converted.pt") from None
     if not (isinstance(checkpoint, dict) and "state_dict" in checkpoint and "config" in checkpoint):
         raise ValueError(f"{path}: not a WaveGlow checkpoint (expected the keys 'state_dict' and 'config')")
@@ -113,7 +117,8 @@ def convert_legacy_checkpoint(src: str | Path, dst: str | Path) -> WaveGlow:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("src", help="NVIDIA's pickled WaveGlow checkpoint (unpickled: only files you trust)")
     parser.add_argument("dst", help="where to write the plain state_dict file")
     args = parser.parse_args(argv)

@@ -10,10 +10,11 @@ from .model import WaveGlow
 class Denoiser(nn.Module):
     """audio (B, T_samples) -> audio (B, T_samples) with strength x the bias magnitude subtracted per bin."""
 
-    def __init__(self, waveglow: WaveGlow, filter_length: int = 1024, n_overlap: int = 4, win_length: int = 1024,
-                 mode: str = "zeros"):
+    def __init__(self, waveglow: WaveGlow, filter_length: int = 1024, n_overlap: int = 4,
+                 win_length: int = 1024, mode: str = "zeros"):
         super().__init__()
-        self.filter_length, self.hop_length, self.win_length = filter_length, filter_length // n_overlap, win_length
+        self.filter_length, self.hop_length = filter_length, filter_length // n_overlap
+        self.win_length = win_length
         weight = waveglow.upsample.weight
         shape = (1, waveglow.config.n_mel_channels, 88)  # 88 frames: about a second of audio
         if mode == "zeros":

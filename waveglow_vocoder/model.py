@@ -30,14 +30,16 @@ class WaveGlowConfig:
     def __post_init__(self):
         remaining = self.n_group - self.n_early_size * ((self.n_flows - 1) // self.n_early_every)
         if self.n_group % 2 or self.n_early_size % 2 or remaining < 2:
-            raise ValueError(f"bad WaveGlow config: n_group={self.n_group} and n_early_size={self.n_early_size} "
-                             f"must be even and leave at least 2 channels for the last flow (left: {remaining})")
+            raise ValueError(f"bad WaveGlow config: n_group={self.n_group} and "
+                             f"n_early_size={self.n_early_size} must be even and leave at least 2 channels "
+                             f"for the last flow (left: {remaining})")
         if self.kernel_size % 2 == 0 or self.n_channels % 2:
             raise ValueError("bad WaveGlow config: kernel_size must be odd and n_channels even")
 
 
 def fused_add_tanh_sigmoid_multiply(input_a: Tensor, input_b: Tensor, n_channels: int) -> Tensor:
-    """WaveNet's gated activation tanh(a) * sigmoid(b) of the sum of two (B, 2C, T_g) inputs -> (B, C, T_g)."""
+    """WaveNet's gated activation tanh(a) * sigmoid(b) of the sum of two (B, 2C, T_g) inputs
+    -> (B, C, T_g)."""
     in_act = input_a + input_b
     return torch.tanh(in_act[:, :n_channels]) * torch.sigmoid(in_act[:, n_channels:])
 
@@ -79,7 +81,8 @@ class WN(nn.Module):
     """The affine coupling network (paper §2.3): WaveNet-like non-causal dilated convolutions (dilation
     2^i, never reset) with gated activations conditioned on the mel, residual and skip connections."""
 
-    def __init__(self, n_in_channels: int, n_mel_channels: int, n_layers: int, n_channels: int, kernel_size: int):
+    def __init__(self, n_in_channels: int, n_mel_channels: int, n_layers: int, n_channels: int,
+                 kernel_size: int):
         super().__init__()
         self.n_layers, self.n_channels = n_layers, n_channels
         self.start = _weight_norm(nn.Conv1d(n_in_channels, n_channels, 1))
@@ -92,13 +95,16 @@ class WN(nn.Module):
         self.in_layers, self.res_skip_layers = nn.ModuleList(), nn.ModuleList()
         for i in range(n_layers):
             dilation = 2**i
-            self.in_layers.append(_weight_norm(nn.Conv1d(n_channels, 2 * n_channels, kernel_size, dilation=dilation,
+            self.in_layers.append(_weight_norm(nn.Conv1d(n_channels, 2 * n_channels, kernel_size,
+                                                         dilation=dilation,
                                                          padding=dilation * (kernel_size - 1) // 2)))
-            res_skip_channels = 2 * n_channels if i < n_layers - 1 else n_channels  # the last needs no residual
+            # the last needs no residual
+            res_skip_channels = 2 * n_channels if i < n_layers - 1 else n_channels
             self.res_skip_layers.append(_weight_norm(nn.Conv1d(n_channels, res_skip_channels, 1)))
 
     def forward(self, audio: Tensor, spect: Tensor) -> Tensor:
-        """audio: (B, n_in, T_g) half of the channels, spect: (B, n_mels * G, T_g) -> (B, 2 n_in, T_g): b, log s."""
+        """audio: (B, n_in, T_g) half of the channels, spect: (B, n_mels * G, T_g)
+        -> (B, 2 n_in, T_g): b, log s."""
         audio = self.start(audio)  # (B, C, T_g)
         cond = self.cond_layer(spect)  # (B, 2C * n_layers, T_g)
         output = torch.zeros_like(audio)
@@ -140,12 +146,15 @@ class WaveGlow(nn.Module):
         return k > 0 and k % self.n_early_every == 0
 
     def _condition(self, mel: Tensor, n_groups: int) -> Tensor:
-        """mel (B, n_mels, T) -> upsampled to one vector per sample and squeezed: (B, n_mels * G, n_groups)."""
+        """mel (B, n_mels, T) -> upsampled to one vector per sample and squeezed:
+        (B, n_mels * G, n_groups)."""
         spect = self.upsample(mel)  # (B, n_mels, (T - 1) * hop + 4 * hop)
         if spect.size(2) < n_groups * self.n_group:
             raise ValueError(f"{mel.size(2)} mel frames are too few for {n_groups * self.n_group} samples")
-        spect = spect[:, :, :n_groups * self.n_group].unfold(2, self.n_group, self.n_group)  # (B, n_mels, T_g, G)
-        return spect.permute(0, 2, 1, 3).flatten(2).transpose(1, 2)  # (B, n_mels * G, T_g), channel = mel * G + g
+        # (B, n_mels, T_g, G)
+        spect = spect[:, :, :n_groups * self.n_group].unfold(2, self.n_group, self.n_group)
+        # (B, n_mels * G, T_g), channel = mel * G + g
+        return spect.permute(0, 2, 1, 3).flatten(2).transpose(1, 2)
 
     def _coupling(self, k: int, audio: Tensor, spect: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Split audio's channels in halves; WN of the first half gives (b, log s) for the second."""

@@ -1,6 +1,7 @@
 """Train WaveGlow on random audio segments of Tacotron 2's filelists, with the same mel settings:
 
-    python3 -m waveglow_vocoder.train -o outdir -l logdir [--config waveglow.json] [--hparams ...] [-c checkpoint]
+    python3 -m waveglow_vocoder.train -o outdir -l logdir [--config waveglow.json] [--hparams ...]
+        [-c checkpoint]
     torchrun --standalone --nproc_per_node=N -m waveglow_vocoder.train ... --hparams=distributed_run=True
 
 --hparams (train.py's syntax) gives the filelists, audio settings, seed, num_workers, fp16_run and
@@ -82,7 +83,8 @@ class AudioSegments(Dataset):
         self.paths = [path for path, _, _ in load_filepaths_and_text(filelist, hparams.data_root)]
         self.hparams, self.segment_length, self.epoch = hparams, segment_length, 0
         self.stft = TacotronSTFT(hparams.filter_length, hparams.hop_length, hparams.win_length,
-                                 hparams.n_mel_channels, hparams.sampling_rate, hparams.mel_fmin, hparams.mel_fmax)
+                                 hparams.n_mel_channels, hparams.sampling_rate, hparams.mel_fmin,
+                                 hparams.mel_fmax)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -94,7 +96,8 @@ class AudioSegments(Dataset):
         audio = load_wav(self.paths[index], self.hparams.sampling_rate, self.hparams.allow_resample)
         draw = random.Random(f"{self.hparams.seed}/{self.epoch}/{index}")
         start = draw.randint(0, max(audio.numel() - self.segment_length, 0))
-        audio = F.pad(audio[start:start + self.segment_length], (0, max(self.segment_length - audio.numel(), 0)))
+        audio = F.pad(audio[start:start + self.segment_length],
+                      (0, max(self.segment_length - audio.numel(), 0)))
         with torch.no_grad():
             return self.stft.mel_spectrogram(audio.unsqueeze(0)).squeeze(0), audio
 
@@ -195,13 +198,16 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-o", "--output_directory", required=True, help="directory to save checkpoints")
     parser.add_argument("-l", "--log_directory", required=True, help="directory to save TensorBoard logs")
     parser.add_argument("-c", "--checkpoint_path", default=None, help="our checkpoint to resume from")
     parser.add_argument("--config", default=None, help="JSON of WaveGlowConfig and TrainConfig fields")
-    parser.add_argument("--hparams", default="", help="Tacotron 2 hparams overrides: data, audio, run switches")
-    parser.add_argument("--device", default=None, choices=["cpu", "cuda"], help="default: CUDA when available")
+    parser.add_argument("--hparams", default="",
+                        help="Tacotron 2 hparams overrides: data, audio, run switches")
+    parser.add_argument("--device", default=None, choices=["cpu", "cuda"],
+                        help="default: CUDA when available")
     args = parser.parse_args(argv)
     try:
         hparams = create_hparams(args.hparams)

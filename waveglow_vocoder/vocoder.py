@@ -39,8 +39,8 @@ class GriffinLimVocoder(nn.Module):
         if n_frames < min_frames:
             mels = F.pad(mels, (0, min_frames - n_frames), value=math.log(1e-5))
         linear = stft.mel_to_linear(mels)  # (B, n_freq, T)
-        audio = griffin_lim(linear, stft.filter_length, stft.hop_length, stft.win_length, n_iters=self.n_iters,
-                            power=self.power)  # (B, (T - 1) * hop)
+        audio = griffin_lim(linear, stft.filter_length, stft.hop_length, stft.win_length,
+                            n_iters=self.n_iters, power=self.power)  # (B, (T - 1) * hop)
         # Raising magnitudes to `power` changes the level: scale each utterance back to the energy of the
         # unsharpened magnitudes (Parseval), i.e. to the level the mel was computed from.
         scale = linear.flatten(1).norm(dim=1) / (linear.flatten(1) ** self.power).norm(dim=1).clamp(min=1e-8)
@@ -73,11 +73,13 @@ def load_vocoder(waveglow_path: str | None, hparams: HParams, allow_legacy_pickl
     """WaveGlow (weight norm removed) from waveglow_path, or Griffin-Lim with hparams.griffin_lim_iters
     when no path is given; checked against the mel settings of hparams; on `device`."""
     if not waveglow_path:
-        return GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters, power=hparams.griffin_lim_power).to(device)
+        return GriffinLimVocoder(hparams, n_iters=hparams.griffin_lim_iters,
+                                 power=hparams.griffin_lim_power).to(device)
     waveglow = load_waveglow(waveglow_path, allow_legacy_pickle=allow_legacy_pickle)
     config = waveglow.config
     if (config.n_mel_channels, config.hop_length) != (hparams.n_mel_channels, hparams.hop_length):
         raise ValueError(f"{waveglow_path}: WaveGlow takes {config.n_mel_channels} mel channels at hop "
-                         f"{config.hop_length}, but hparams have {hparams.n_mel_channels} at hop {hparams.hop_length}")
+                         f"{config.hop_length}, but hparams have {hparams.n_mel_channels} "
+                         f"at hop {hparams.hop_length}")
     waveglow = waveglow.remove_weightnorm().to(device)
     return WaveGlowVocoder(waveglow, sigma, denoiser_strength, hparams.sampling_rate)
