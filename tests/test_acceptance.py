@@ -98,9 +98,11 @@ def test_base_model_fine_tunes_to_a_voice_it_never_heard(tmp_path, repo_root):
     minutes = float(os.environ.get("FINETUNE_MINUTES", "30"))
     corpus = tmp_path / "awb"
     subprocess.run([sys.executable, "make_demo_corpus.py", "--voice", "awb", "--generated", "420",
-                    "--out-dir", str(corpus / "corpus"), "--filelist-dir", str(corpus / "filelists"), "--name", "awb",
+                    "--out-dir", str(corpus / "corpus"), "--filelist-dir", str(corpus / "filelists"),
+                    "--name", "awb",
                     "--n-val", "20", "--n-test", "30", "--data-root", str(corpus)], cwd=repo_root, check=True)
-    lists = {split: corpus / "filelists" / f"awb_audio_text_{split}_filelist.txt" for split in ("train", "val", "test")}
+    lists = {split: corpus / "filelists" / f"awb_audio_text_{split}_filelist.txt"
+             for split in ("train", "val", "test")}
     out = tmp_path / "outdir"
     _train_for(minutes, [f"--output_directory={out}", f"--log_directory={tmp_path / 'logdir'}",
                          f"--checkpoint_path={base[0]}", "--warm_start",

@@ -35,7 +35,8 @@ def test_generated_sentences_are_unchanged():
     assert generated_sentences(5, seed=3)[2] == "Please hide the black notebook before Julia arrives."
     assert generated_sentences(400, seed=1)[-1] == "Ruth said the gate was too blue to find."
     text = "\n".join(generated_sentences(1000, seed=1)).encode()
-    assert hashlib.sha256(text).hexdigest() == "89e2e76d5fbfd9eefd0415c08f55e4ccab961561805386d86682ecd07b01d719"
+    assert hashlib.sha256(text).hexdigest() == (
+        "89e2e76d5fbfd9eefd0415c08f55e4ccab961561805386d86682ecd07b01d719")
 
 
 def test_flite_voices_other_than_the_three_are_refused(tmp_path):

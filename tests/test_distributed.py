@@ -93,7 +93,8 @@ def test_multiproc_trains_with_two_cpu_workers(run_hparams, tmp_path, repo_root)
     hparams = dataclasses.replace(run_hparams, batch_size=1)  # 6 training utterances: 3 per rank
     out, logs = tmp_path / "out", tmp_path / "logs"
     result, _ = _launch(["--nproc_per_node=2", "train.py", "-o", out, "-l", logs, "--device=cpu",
-                         f"--hparams={_hparams_string(hparams)},distributed_run=True"], repo_root, timeout=300)
+                         f"--hparams={_hparams_string(hparams)},distributed_run=True"],
+                        repo_root, timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "Training on cpu x 2" in result.stdout and "Validation loss 2:" in result.stdout
     assert sorted(p.name for p in out.glob("checkpoint_*")) == ["checkpoint_2", "checkpoint_3"]  # rank 0 only

@@ -19,13 +19,15 @@ from test_model import T_OUT, make_batch, one_thread  # noqa: F401 (autouse fixt
 
 @pytest.fixture(autouse=True)
 def restore_probes(monkeypatch):
-    """Whatever a test does to a probe (forcing it off, or making its op fail), the next test sees it as before."""
+    """Whatever a test does to a probe (forcing it off, or making its op fail), the next test sees it as
+    before."""
     for probe in fused_decoder._PROBES.values():
         monkeypatch.setattr(probe, "works", probe.works)
 
 
 def variant(model, hparams, **changes):
-    """`model`'s weights and decoder knobs in a model built from other hparams (fused_decoder, the CPU format)."""
+    """`model`'s weights and decoder knobs in a model built from other hparams (fused_decoder, the CPU
+    format)."""
     other = Tacotron2(dataclasses.replace(hparams, **changes)).to(next(model.parameters()).dtype)
     other.load_state_dict(model.state_dict())
     other.decoder.gate_threshold = model.decoder.gate_threshold
@@ -34,7 +36,8 @@ def variant(model, hparams, **changes):
 
 
 def outputs_and_grads(model, batch, seed=5):
-    """Training-mode forward (dropout on, same draws for both paths), a loss touching every output, backward."""
+    """Training-mode forward (dropout on, same draws for both paths), a loss touching every output,
+    backward."""
     text, text_lengths, mels, _, mel_lengths = batch
     model.zero_grad()
     torch.manual_seed(seed)
@@ -239,7 +242,8 @@ def infer_fixed_steps(model, text, text_lengths, steps=12):
         return decode(model, text, text_lengths)
 
 
-# per probe: the CPU weight format decoded, and the packs' kind at batch 4 with the op and with it reported off
+# per probe: the CPU weight format decoded, and the packs' kind at batch 4 with the op and with it
+# reported off
 PROBE_CASES = {"onednn": ("float32", "onednn", "plain"), "float16": ("float16", "float16", "onednn"),
                "int8": ("int8", "int8", "float16"), "version_counters": ("int8", "int8", "int8")}
 
@@ -301,8 +305,9 @@ def test_fused_inference_honours_the_reference_knobs_set_after_construction(tiny
         assert decode(decoder_model, text, None)[4].tolist() == [1, 1]
 
 
-PRIVATE_TORCH = re.compile(r"torch\.ops\.|torch\._[A-Za-z]|\._version\b|quantize_per_|torch\.backends\.quantized"
-                           r"|torch\.ao\b|torch\.quantization|fbgemm|mkldnn|linear_prepack|linear_dynamic")
+PRIVATE_TORCH = re.compile(r"torch\.ops\.|torch\._[A-Za-z]|\._version\b|quantize_per_"
+                           r"|torch\.backends\.quantized|torch\.ao\b|torch\.quantization|fbgemm|mkldnn"
+                           r"|linear_prepack|linear_dynamic")
 
 
 def test_private_torch_ops_appear_in_fused_decoder_only(repo_root):

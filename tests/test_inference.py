@@ -47,9 +47,11 @@ def check_outputs(stem, sampling_rate=22050):
     return mel
 
 
-def test_command_line_writes_wav_mel_and_alignment_for_text_file_and_stdin(tiny_checkpoint, tmp_path, repo_root):
+def test_command_line_writes_wav_mel_and_alignment_for_text_file_and_stdin(tiny_checkpoint, tmp_path,
+                                                                           repo_root):
     path = tiny_checkpoint[0]
-    result = run_cli("-c", path, "--text", "Hello world.", "-o", tmp_path / "a", "--device", "cpu", cwd=repo_root)
+    result = run_cli("-c", path, "--text", "Hello world.", "-o", tmp_path / "a", "--device", "cpu",
+                     cwd=repo_root)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     check_outputs(tmp_path / "a" / "utt_001")
     assert b"real-time factor" in result.stdout
@@ -68,8 +70,8 @@ def test_command_line_writes_wav_mel_and_alignment_for_text_file_and_stdin(tiny_
     check_outputs(tmp_path / "c" / "piped_001")
 
 
-@pytest.mark.parametrize("text, message", [("?!... ,", "nothing speakable"), ("^^^ ~~~ ***", "nothing speakable"),
-                                           ("   ", "no text")])
+@pytest.mark.parametrize("text, message", [("?!... ,", "nothing speakable"),
+                                           ("^^^ ~~~ ***", "nothing speakable"), ("   ", "no text")])
 def test_unspeakable_or_empty_text_is_a_clear_error(tiny_checkpoint, tmp_path, repo_root, text, message):
     result = run_cli("-c", tiny_checkpoint[0], "-o", tmp_path / "out", stdin=text.encode(), cwd=repo_root)
     assert result.returncode == 1 and message in result.stderr.decode()
@@ -117,10 +119,12 @@ def test_reaching_max_decoder_steps_is_reported(tiny_checkpoint):
     model.eval().decoder.gate_layer.linear_layer.bias.data.fill_(-50.0)  # the stop token never fires
     vocoder = GriffinLimVocoder(hparams, n_iters=1)
     with pytest.warns(UserWarning, match="reached max_decoder_steps=20"):
-        (utterance,) = inference.synthesize(model, vocoder, hparams, ["A sentence. And another."], max_chars=12)
+        (utterance,) = inference.synthesize(model, vocoder, hparams, ["A sentence. And another."],
+                                            max_chars=12)
     assert utterance.limit_hits == [1, 2] and utterance.pieces == ["A sentence.", "And another."]
     pause = round(0.15 * 22050 / 256)
-    assert utterance.mel.shape == (80, 20 + pause + 20) and len(utterance.audio) == utterance.mel.shape[1] * 256
+    assert (utterance.mel.shape == (80, 20 + pause + 20)
+            and len(utterance.audio) == utterance.mel.shape[1] * 256)
     assert (utterance.mel[:, 20 : 20 + pause] == inference.SILENCE_LOG_MEL).all()
 
 
@@ -129,7 +133,8 @@ def test_reference_layout_checkpoint_loads_strictly_and_synthesizes(tmp_path):
     the reference's parameter names at the LJ Speech sizes, no hparams."""
     model = Tacotron2(create_hparams())
     path = tmp_path / "tacotron2_statedict.pt"
-    torch.save({"state_dict": model.state_dict(), "optimizer": {}, "learning_rate": 1e-3, "iteration": 100}, path)
+    torch.save({"state_dict": model.state_dict(), "optimizer": {}, "learning_rate": 1e-3, "iteration": 100},
+               path)
     loaded, hparams = load_tacotron2(path, "max_decoder_steps=3")
     assert hparams.n_symbols == 148 and hparams.max_decoder_steps == 3 and not loaded.training
     for key, value in model.state_dict().items():
@@ -146,7 +151,8 @@ def test_reference_layout_checkpoint_loads_strictly_and_synthesizes(tmp_path):
 def test_reference_layout_with_other_sizes_needs_hparams(tiny_hparams, tmp_path):
     path = tmp_path / "small_statedict.pt"
     torch.save({"state_dict": Tacotron2(tiny_hparams).state_dict()}, path)
-    with pytest.raises(ValueError, match="embedding.weight: checkpoint \\(148, 16\\) vs model \\(148, 512\\)"):
+    with pytest.raises(ValueError,
+                       match="embedding.weight: checkpoint \\(148, 16\\) vs model \\(148, 512\\)"):
         load_tacotron2(path)
     sizes = "symbols_embedding_dim=16,encoder_embedding_dim=16,encoder_kernel_size=3,prenet_dim=16," \
             "attention_rnn_dim=32,decoder_rnn_dim=32,attention_dim=8,attention_location_n_filters=4," \
@@ -171,7 +177,8 @@ def test_mcd_is_zero_for_identical_mels_and_grows_with_distortion():
     generator = np.random.default_rng(0)
     mel = np.log(np.abs(generator.normal(size=(80, 60))) + 1e-3)
     assert evaluate.mel_cepstral_distortion(mel, mel) == pytest.approx(0.0, abs=1e-9)
-    assert evaluate.mel_cepstral_distortion(np.repeat(mel, 2, axis=1), mel) == pytest.approx(0.0, abs=1e-9)  # DTW
+    assert (evaluate.mel_cepstral_distortion(np.repeat(mel, 2, axis=1), mel)
+            == pytest.approx(0.0, abs=1e-9))  # DTW
     distortions = [evaluate.mel_cepstral_distortion(mel + generator.normal(scale=s, size=mel.shape), mel)
                    for s in (0.1, 0.5, 2.0)]
     assert 0 < distortions[0] < distortions[1] < distortions[2], distortions
@@ -180,7 +187,8 @@ def test_mcd_is_zero_for_identical_mels_and_grows_with_distortion():
 def test_mel_cepstrum_is_the_real_cepstrum_of_the_log_mel():
     log_mel = np.random.default_rng(1).normal(size=(80, 3))
     n = np.arange(80)
-    expected = np.stack([(log_mel * np.cos(np.pi * k * (n + 0.5) / 80)[:, None]).sum(0) / 80 for k in range(1, 14)], 1)
+    expected = np.stack([(log_mel * np.cos(np.pi * k * (n + 0.5) / 80)[:, None]).sum(0) / 80
+                         for k in range(1, 14)], 1)
     assert np.allclose(evaluate.mel_cepstrum(log_mel), expected)
 
 
@@ -191,10 +199,12 @@ def test_evaluate_writes_json_and_table(tiny_checkpoint, tmp_path, repo_root, ca
     output = tmp_path / "results.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        evaluate.main(["-c", str(tiny_checkpoint[0]), "-f", str(filelist), "--output", str(output), "--device", "cpu",
-                       "--hparams", f"data_root={repo_root},mel_cache_dir=", "--no_intelligibility"])
+        evaluate.main(["-c", str(tiny_checkpoint[0]), "-f", str(filelist), "--output", str(output),
+                       "--device", "cpu", "--hparams", f"data_root={repo_root},mel_cache_dir=",
+                       "--no_intelligibility"])
     results = json.loads(output.read_text())
-    assert results["n_utterances"] == 3 and len(results["utterances"]) == 3 and "intelligibility" not in results
+    assert (results["n_utterances"] == 3 and len(results["utterances"]) == 3
+            and "intelligibility" not in results)
     assert 0 <= results["gate_accuracy"] <= 1 and 0 < results["focus_rate"] <= 1 and results["mcd"] > 0
     assert results["val_loss"] > 0 and results["real_time_factor"] > 0 and results["postnet_mse"] > 0
     assert "MCD-DTW" in capsys.readouterr().out
@@ -206,10 +216,12 @@ def test_notebook_runs_top_to_bottom(tiny_checkpoint, repo_root):
     notebook = nbformat.read(repo_root / "inference.ipynb", as_version=4)
     (parameters,) = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     parameters.source += f"\ncheckpoint_path = {str(tiny_checkpoint[0])!r}\ntext = 'Testing the notebook.'"
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")  # committed stripped
+    assert all(not cell.get("outputs")
+               for cell in notebook.cells if cell.cell_type == "code")  # committed stripped
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(repo_root)}}).execute()
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code"
+               for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]
     assert any("image/png" in output.get("data", {}) for output in outputs)  # the mel and alignment plots
     assert any("text/html" in output.get("data", {}) for output in outputs)  # the audio player

@@ -67,7 +67,8 @@ def test_warm_start_with_the_finetune_preset_keeps_every_layer(tiny_hparams, tmp
              "attention_location_n_filters", "postnet_embedding_dim", "postnet_n_convolutions",
              "n_frames_per_step")}
     finetune = dataclasses.replace(create_hparams(preset="finetune"), **sizes)
-    assert finetune.ignore_layers == [] and finetune.learning_rate < create_hparams(preset="demo").learning_rate
+    assert (finetune.ignore_layers == []
+            and finetune.learning_rate < create_hparams(preset="demo").learning_rate)
     source = _training_checkpoint(finetune, tmp_path / "base")
     torch.manual_seed(5)
     target = Tacotron2(finetune)
@@ -135,11 +136,13 @@ def test_shipped_model_fine_tunes_from_the_command_line(repo_root, filelists, tm
     path = _shipped(repo_root)[0]
     train_list, val_list = filelists
     run = subprocess.run(
-        [sys.executable, "train.py", "-o", str(tmp_path / "out"), "-l", str(tmp_path / "logs"), "-c", str(path),
-         "--warm_start", "--hparams", f"preset=finetune,training_files={train_list},validation_files={val_list},"
+        [sys.executable, "train.py", "-o", str(tmp_path / "out"), "-l", str(tmp_path / "logs"),
+         "-c", str(path), "--warm_start", "--hparams",
+         f"preset=finetune,training_files={train_list},validation_files={val_list},"
          f"max_iterations=2,iters_per_checkpoint=2,batch_size=2,val_wer_utterances=0,"
          f"mel_cache_dir={tmp_path / 'mels'}"],
-        cwd=repo_root, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        cwd=repo_root, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert run.returncode == 0, run.stderr[-2000:]
     assert "keeping fresh: nothing" in run.stdout
     base = torch.load(path, weights_only=True)

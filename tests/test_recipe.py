@@ -123,7 +123,8 @@ def test_mel_statistics_match_numpy_over_every_frame(run_hparams):
 
 def test_training_stores_statistics_resume_keeps_them_warm_start_recomputes(run_hparams, tmp_path, filelists):
     hparams = dataclasses.replace(run_hparams, mel_normalization="per_channel", val_wer_utterances=0)
-    train.train(str(tmp_path / "out"), str(tmp_path / "logs"), None, False, 1, 0, "", hparams, device_name="cpu")
+    train.train(str(tmp_path / "out"), str(tmp_path / "logs"), None, False, 1, 0, "", hparams,
+                device_name="cpu")
     saved = torch.load(tmp_path / "out" / "checkpoint_3", weights_only=True)["hparams"]
     mean, std = mel_statistics(TextMelLoader(hparams.training_files, hparams))
     np.testing.assert_allclose(saved["mel_mean"], mean.numpy(), rtol=1e-6)
@@ -154,7 +155,8 @@ def test_scheduled_sampling_mixes_first_pass_predictions_into_the_decoder_inputs
     model = _deterministic(Tacotron2(tiny_hparams))
     text, text_lengths, mels, gates, mel_lengths = make_batch()
     autocast = torch.autocast("cpu", enabled=False)
-    inputs = train.scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_lengths, probability)
+    inputs = train.scheduled_sampling_inputs(model, autocast, text, text_lengths, mels, mel_lengths,
+                                             probability)
     with torch.no_grad():
         predicted = model(text, text_lengths, mels, mel_lengths)[0]
     from_prediction = (inputs == predicted).all(dim=1)  # (B, T_out): whole frames come from one source

@@ -41,7 +41,8 @@ def test_sigkill_while_saving_leaves_every_checkpoint_loadable(tmp_path, repo_ro
                                   Path({str(tmp_path)!r}) / f"checkpoint_{{iteration}}")
             print("saved", iteration, flush=True)
     """))
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=ONE_THREAD)
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                               env=ONE_THREAD)
     for line in process.stdout:
         if line.startswith("saved 2"):
             break
@@ -51,7 +52,8 @@ def test_sigkill_while_saving_leaves_every_checkpoint_loadable(tmp_path, repo_ro
     checkpoints = sorted(tmp_path.glob("checkpoint_*"))
     assert len(checkpoints) >= 2
     for path in checkpoints:  # every file under a checkpoint's name is complete
-        assert torch.load(path, map_location="cpu", weights_only=True)["iteration"] == int(path.name.split("_")[1])
+        assert (torch.load(path, map_location="cpu", weights_only=True)["iteration"]
+                == int(path.name.split("_")[1]))
     # what the kill left is a hidden temporary file, never mistaken for a checkpoint and cleared at start
     train.prepare_output_directory(str(tmp_path))
     assert not list(tmp_path.glob(".checkpoint_*"))
@@ -82,7 +84,8 @@ def test_pruning_keeps_the_last_n_and_the_best(tiny_hparams, tmp_path):
 
 
 def test_best_checkpoint_survives_training(run_hparams, tmp_path):
-    hparams = dataclasses.replace(run_hparams, max_iterations=4, iters_per_checkpoint=1, checkpoints_to_keep=1)
+    hparams = dataclasses.replace(run_hparams, max_iterations=4, iters_per_checkpoint=1,
+                                  checkpoints_to_keep=1)
     _train(hparams, tmp_path)
     kept = sorted((tmp_path / "out").glob("checkpoint_*"))
     best = torch.load(kept[0], weights_only=True)
@@ -119,7 +122,8 @@ def test_resume_reproduces_the_uninterrupted_losses(run_hparams, tmp_path):
     resumed = _train(hparams, tmp_path / "c", checkpoint_path=str(tmp_path / "b" / "out" / "checkpoint_2"))
     assert len(uninterrupted) == 7 and len(resumed["losses"]) == 5 and resumed["iteration"] == 7
     assert resumed["losses"] == pytest.approx(uninterrupted[2:], rel=1e-6, abs=0)
-    assert len(set(uninterrupted)) == 7  # the losses differ from step to step, so matching them means something
+    # the losses differ from step to step, so matching them means something
+    assert len(set(uninterrupted)) == 7
 
 
 class _NonFiniteAt(Tacotron2Loss):
@@ -150,8 +154,8 @@ def test_too_many_nan_steps_in_a_row_stop_with_the_last_good_weights(run_hparams
     monkeypatch.setattr(_NonFiniteAt, "calls", 0)
     monkeypatch.setattr(_NonFiniteAt, "bad", set(range(2, 100)))
     monkeypatch.setattr(train, "Tacotron2Loss", _NonFiniteAt)
-    hparams = dataclasses.replace(run_hparams, max_iterations=20, iters_per_checkpoint=1, max_nonfinite_steps=3,
-                                  checkpoints_to_keep=10)
+    hparams = dataclasses.replace(run_hparams, max_iterations=20, iters_per_checkpoint=1,
+                                  max_nonfinite_steps=3, checkpoints_to_keep=10)
     with pytest.raises(train.TrainingDiverged, match="3 steps in a row had non-finite losses"):
         _train(hparams, tmp_path)
     out = tmp_path / "out"
@@ -163,8 +167,9 @@ def test_too_many_nan_steps_in_a_row_stop_with_the_last_good_weights(run_hparams
 def test_train_output_directory_that_cannot_be_made_is_a_clear_error(run_hparams, tmp_path, repo_root):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    result = subprocess.run([sys.executable, "train.py", "-o", str(blocker / "out"), "-l", str(tmp_path / "logs"),
-                             "--device=cpu", f"--hparams={_hparams_string(run_hparams)}"],
+    result = subprocess.run([sys.executable, "train.py", "-o", str(blocker / "out"),
+                             "-l", str(tmp_path / "logs"), "--device=cpu",
+                             f"--hparams={_hparams_string(run_hparams)}"],
                             cwd=repo_root, env=ONE_THREAD, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "cannot create output directory" in result.stderr
     assert "Traceback" not in result.stderr
@@ -172,7 +177,8 @@ def test_train_output_directory_that_cannot_be_made_is_a_clear_error(run_hparams
 
 def test_unknown_hparam_at_the_command_line_is_a_clear_error(tmp_path, repo_root):
     result = subprocess.run([sys.executable, "train.py", "-o", str(tmp_path), "-l", str(tmp_path),
-                             "--hparams=bach_size=2"], cwd=repo_root, capture_output=True, text=True, timeout=60)
+                             "--hparams=bach_size=2"],
+                            cwd=repo_root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "did you mean 'batch_size'?" in result.stderr
     assert "Traceback" not in result.stderr
 

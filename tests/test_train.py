@@ -80,14 +80,16 @@ def test_warm_start_keeps_ignored_layers_fresh(tiny_hparams, tmp_path):
     fresh_embedding = target.embedding.weight.detach().clone()
     train.warm_start_model(str(tmp_path / "published.pt"), target, ["embedding.weight"])
     assert torch.equal(target.embedding.weight, fresh_embedding)
-    assert torch.equal(target.postnet.convolutions[0][0].conv.weight, source.postnet.convolutions[0][0].conv.weight)
+    assert torch.equal(target.postnet.convolutions[0][0].conv.weight,
+                       source.postnet.convolutions[0][0].conv.weight)
 
 
 def test_checkpoint_of_other_sizes_names_the_mismatching_parameters(tiny_hparams, tmp_path):
     other = Tacotron2(dataclasses.replace(tiny_hparams, n_frames_per_step=2, prenet_dim=24))
     torch.save({"state_dict": other.state_dict()}, tmp_path / "other.pt")
     model = Tacotron2(tiny_hparams)
-    with pytest.raises(ValueError, match=r"does not fit this model[\s\S]*decoder.prenet.layers.0.linear_layer.weight"):
+    with pytest.raises(ValueError,
+                       match=r"does not fit this model[\s\S]*decoder.prenet.layers.0.linear_layer.weight"):
         train.load_checkpoint(str(tmp_path / "other.pt"), model, torch.optim.Adam(model.parameters()),
                               torch.amp.GradScaler("cpu", enabled=False))
 

@@ -58,13 +58,15 @@ def test_log_determinant_matches_brute_force_jacobian():
     jacobian = torch.autograd.functional.jacobian(lambda x: model(mel, x)[0].flatten(), audio).reshape(32, 32)
     _, log_s_list, log_det_w_list = model(mel, audio)
     log_det = sum(log_s.sum() for log_s in log_s_list) + sum(log_det_w_list)
-    assert abs(float(log_det.detach())) > 0.1  # the flow is not volume-preserving, so the check means something
+    # the flow is not volume-preserving, so the check means something
+    assert abs(float(log_det.detach())) > 0.1
     assert torch.allclose(log_det, torch.linalg.slogdet(jacobian)[1], atol=1e-9)
 
 
 def test_loss_is_the_negative_log_likelihood_per_sample():
     model = tiny_waveglow(n_mel_channels=2, n_group=4, n_channels=4).double()
-    z, log_s_list, log_det_w_list = outputs = model(torch.randn(1, 2, 1).double(), torch.randn(1, 32).double())
+    z, log_s_list, log_det_w_list = outputs = model(torch.randn(1, 2, 1).double(),
+                                                    torch.randn(1, 32).double())
     expected = ((z**2).sum() / (2 * 0.5**2) - sum(s.sum() for s in log_s_list) - sum(log_det_w_list)) / 32
     assert torch.allclose(WaveGlowLoss(sigma=0.5)(outputs), expected)
 
@@ -80,7 +82,8 @@ def test_default_config_is_the_reference_layout():
     assert model.n_remaining_channels == 4 and len(model.WN) == len(model.convinv) == 12
     assert (model.upsample.kernel_size, model.upsample.stride) == ((1024,), (256,))
     keys = model.state_dict().keys()
-    assert {"WN.0.cond_layer.parametrizations.weight.original0", "WN.0.in_layers.7.parametrizations.weight.original1",
+    assert {"WN.0.cond_layer.parametrizations.weight.original0",
+            "WN.0.in_layers.7.parametrizations.weight.original1",
             "WN.11.end.weight", "convinv.11.conv.weight", "upsample.weight"} <= keys
     assert model.WN[0].cond_layer.weight.shape == (2 * 256 * 8, 80 * 8, 1)
     assert model.WN[11].start.weight.shape == (256, 2, 1)  # the last flows see 4 channels, halves of 2
@@ -146,7 +149,8 @@ def _fake_glow_module(old_cond_layers: bool) -> types.ModuleType:
                 self.cond_layer = weight_norm(nn.Conv1d(n_mel_channels, 2 * n_channels * n_layers, 1))
             for i in range(n_layers):
                 self.in_layers.append(weight_norm(nn.Conv1d(n_channels, 2 * n_channels, kernel_size,
-                                                            dilation=2**i, padding=2**i * (kernel_size // 2))))
+                                                            dilation=2**i,
+                                                            padding=2**i * (kernel_size // 2))))
                 out = 2 * n_channels if i < n_layers - 1 else n_channels
                 self.res_skip_layers.append(weight_norm(nn.Conv1d(n_channels, out, 1)))
 
@@ -154,7 +158,8 @@ def _fake_glow_module(old_cond_layers: bool) -> types.ModuleType:
             audio, spect = forward_input
             audio, output, c = self.start(audio), 0, self.n_channels
             for i in range(self.n_layers):
-                cond = self.cond_layers[i](spect) if old_cond_layers else self.cond_layer(spect)[:, 2 * c * i:][:, :2 * c]
+                cond = (self.cond_layers[i](spect) if old_cond_layers
+                        else self.cond_layer(spect)[:, 2 * c * i:][:, :2 * c])
                 x = self.in_layers[i](audio) + cond
                 res_skip = self.res_skip_layers[i](torch.tanh(x[:, :c]) * torch.sigmoid(x[:, c:]))
                 if i < self.n_layers - 1:
@@ -166,7 +171,8 @@ def _fake_glow_module(old_cond_layers: bool) -> types.ModuleType:
         def __init__(self, n_mel_channels, n_flows, n_group, n_early_every, n_early_size, WN_config):
             super().__init__()
             self.upsample = nn.ConvTranspose1d(n_mel_channels, n_mel_channels, 1024, stride=256)
-            self.n_flows, self.n_group, self.n_early_every, self.n_early_size = n_flows, n_group, n_early_every, n_early_size
+            self.n_flows, self.n_group = n_flows, n_group
+            self.n_early_every, self.n_early_size = n_early_every, n_early_size
             self.WN, self.convinv = nn.ModuleList(), nn.ModuleList()
             remaining = n_group
             for k in range(n_flows):
@@ -179,7 +185,8 @@ def _fake_glow_module(old_cond_layers: bool) -> types.ModuleType:
             spect = self.upsample(spect)[:, :, :-768]
             batch, channels, length = spect.shape
             groups = length // self.n_group  # channel m * n_group + g holds mel m at sample g of each group
-            spect = spect.reshape(batch, channels, groups, self.n_group).transpose(2, 3).reshape(batch, -1, groups)
+            spect = (spect.reshape(batch, channels, groups, self.n_group).transpose(2, 3)
+                     .reshape(batch, -1, groups))
             audio = sigma * torch.randn(batch, self.n_remaining_channels, groups)
             for k in reversed(range(self.n_flows)):
                 n_half = audio.size(1) // 2
@@ -242,7 +249,8 @@ def test_converted_checkpoint_loads_with_weights_only(legacy_checkpoint, tmp_pat
     assert torch.allclose(model.infer(mel, sigma=0.0), reference.infer(mel, sigma=0.0), atol=1e-5)
     checkpoint_module.main([str(path), str(tmp_path / "by_cli.pt")])  # the command-line form
     assert "Wrote" in capsys.readouterr().out
-    assert torch.load(tmp_path / "by_cli.pt", weights_only=True)["state_dict"].keys() == checkpoint["state_dict"].keys()
+    assert (torch.load(tmp_path / "by_cli.pt", weights_only=True)["state_dict"].keys()
+            == checkpoint["state_dict"].keys())
 
 
 class _RunsAShellCommand:
@@ -284,9 +292,11 @@ def test_training_command_writes_checkpoints_that_load(tmp_path, repo_root):
                                   "max_iterations": 3, "iters_per_checkpoint": 2}))
     out, logs = tmp_path / "out", tmp_path / "logs"
     result = subprocess.run(
-        [sys.executable, "-m", "waveglow_vocoder.train", "-o", str(out), "-l", str(logs), "--config", str(config),
-         "--device=cpu", f"--hparams=training_files={filelist},data_root={repo_root},num_workers=0"],
-        cwd=repo_root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=120)
+        [sys.executable, "-m", "waveglow_vocoder.train", "-o", str(out), "-l", str(logs),
+         "--config", str(config), "--device=cpu",
+         f"--hparams=training_files={filelist},data_root={repo_root},num_workers=0"],
+        cwd=repo_root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+        timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "it 3 | loss" in result.stdout
     assert sorted(p.name for p in out.glob("waveglow_*")) == ["waveglow_2", "waveglow_3"]
@@ -347,4 +357,5 @@ def test_package_avoids_cuda_tensors_sys_path_and_cached_inverse(repo_root):
 def test_griffin_lim_vocoder_handles_a_single_frame(segment):
     mel, _ = segment
     for n_frames in (1, 2, 3, 4, 5):
-        assert GriffinLimVocoder(create_hparams(), n_iters=2)(mel[:, :, :n_frames]).shape == (1, n_frames * 256)
+        assert (GriffinLimVocoder(create_hparams(), n_iters=2)(mel[:, :, :n_frames]).shape
+                == (1, n_frames * 256))
