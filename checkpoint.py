@@ -115,6 +115,22 @@ def warm_start_model(path: str, model, ignore_layers: list[str]):
     return model
 
 
+def with_mel_statistics(hparams: HParams, checkpoint_path: str | None, warm_start: bool) -> HParams:
+    """For mel_normalization=per_channel: the statistics the run continues with when it resumes (the
+    checkpoint's), else those of this run's training_files (a new run, or a warm start on a new corpus,
+    whose model then adapts to the new corpus' scale). Stored in the hparams, so every checkpoint has them."""
+    if hparams.mel_normalization != "per_channel" or hparams.mel_mean:
+        return hparams
+    if checkpoint_path and not warm_start:
+        saved = read_checkpoint(checkpoint_path).get("hparams", {})
+        if saved.get("mel_mean"):
+            return dataclasses.replace(hparams, mel_mean=saved["mel_mean"], mel_std=saved["mel_std"])
+    from data_utils import TextMelLoader, mel_statistics  # the data pipeline, only for a new run
+
+    mean, std = mel_statistics(TextMelLoader(hparams.training_files, hparams))
+    return dataclasses.replace(hparams, mel_mean=mean.tolist(), mel_std=std.tolist())
+
+
 def resume_or_warm_start(checkpoint_path: str | None, warm_start: bool, model, optimizer, scaler,
                          hparams: HParams) -> tuple[dict, HParams]:
     """-> (the checkpoint resumed from, or {} for a new run or a warm start; the hparams to go on with)."""

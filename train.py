@@ -19,37 +19,23 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 import distributed
+import training
 from checkpoint import (
     load_checkpoint,  # noqa: F401 (NVIDIA's train.py name: importable here)
     prepare_output_directory,
     prune_checkpoints,
-    read_checkpoint,
     resume_or_warm_start,
     rng_state,
     save_checkpoint,
     warm_start_model,  # noqa: F401 (NVIDIA's train.py name: importable here)
+    with_mel_statistics,
 )
-from data_utils import TextMelCollate, TextMelLoader, check_filelist, mel_statistics, prepare_filelists
+from data_utils import TextMelCollate, TextMelLoader, check_filelist, prepare_filelists
 from evaluate import ValidationIntelligibility
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
 from model import Tacotron2, Tacotron2Loss, alignment_metrics, per_step_targets
-from training import (
-    Best,
-    Progress,
-    ResumableSampler,
-    SkippedSteps,
-    StopRequest,
-    TrainingDiverged,
-    backward_and_step,
-    batches_from,
-    distribute,
-    finish,
-    loader_options,
-    mixed_precision,
-    resume_position,
-    start_process,
-)
+from training import TrainingDiverged, backward_and_step, learning_rate_at
 from waveglow_vocoder import load_vocoder
 
 
@@ -61,40 +47,14 @@ def prepare_dataloaders(hparams: HParams, world_size: int, rank: int):
         raise ValueError(f"{hparams.training_files}: {len(trainset)} utterances, fewer than one batch "
                          f"(batch_size={hparams.batch_size} x {world_size} processes)")
     collate_fn = TextMelCollate(hparams.n_frames_per_step)
-    train_sampler = ResumableSampler(trainset, world_size, rank, hparams.seed)
+    train_sampler = training.ResumableSampler(trainset, world_size, rank, hparams.seed)
     val_sampler = (DistributedSampler(valset, world_size, rank, shuffle=False) if hparams.distributed_run
                    else None)
-    loader_args = dict(collate_fn=collate_fn, **loader_options(hparams.seed, hparams.num_workers))
+    loader_args = dict(collate_fn=collate_fn, **training.loader_options(hparams.seed, hparams.num_workers))
     train_loader = DataLoader(trainset, batch_size=hparams.batch_size, sampler=train_sampler, drop_last=True,
                               persistent_workers=hparams.num_workers > 0, **loader_args)
     val_loader = DataLoader(valset, batch_size=hparams.batch_size, sampler=val_sampler, **loader_args)
     return train_loader, val_loader, train_sampler
-
-
-def with_mel_statistics(hparams: HParams, checkpoint_path: str | None, warm_start: bool) -> HParams:
-    """For mel_normalization=per_channel: the statistics the run continues with when it resumes (the
-    checkpoint's), else those of this run's training_files (a new run, or a warm start on a new corpus,
-    whose model then adapts to the new corpus' scale). Stored in the hparams, so every checkpoint has them."""
-    if hparams.mel_normalization != "per_channel" or hparams.mel_mean:
-        return hparams
-    if checkpoint_path and not warm_start:
-        saved = read_checkpoint(checkpoint_path).get("hparams", {})
-        if saved.get("mel_mean"):
-            return dataclasses.replace(hparams, mel_mean=saved["mel_mean"], mel_std=saved["mel_std"])
-    mean, std = mel_statistics(TextMelLoader(hparams.training_files, hparams))
-    return dataclasses.replace(hparams, mel_mean=mean.tolist(), mel_std=std.tolist())
-
-
-def learning_rate_at(iteration: int, hparams: HParams) -> float:
-    """Constant (reference), or exponential decay after lr_decay_start down to min_learning_rate; either
-    after a linear warm-up over the first lr_warmup_steps iterations."""
-    if iteration < hparams.lr_warmup_steps:
-        return hparams.learning_rate * (iteration + 1) / hparams.lr_warmup_steps
-    if hparams.lr_schedule == "constant" or iteration < hparams.lr_decay_start:
-        return hparams.learning_rate
-    decayed = hparams.learning_rate * hparams.lr_decay_rate ** (
-        (iteration - hparams.lr_decay_start) / hparams.lr_decay_steps)
-    return max(decayed, hparams.min_learning_rate)
 
 
 @torch.no_grad()
@@ -223,7 +183,7 @@ def open_outputs(output_directory: str, log_directory: str, hparams: HParams, pr
     return Outputs(output_directory, logger, val_intelligibility)
 
 
-def log_step(logger, progress: Progress, iteration: int, losses: dict, grad_norm: torch.Tensor,
+def log_step(logger, progress: training.Progress, iteration: int, losses: dict, grad_norm: torch.Tensor,
              learning_rate: float, stepped: bool, frames: float) -> None:
     """On rank 0: the progress line and TensorBoard scalars of one iteration (frames: of all processes)."""
     duration = progress.step_seconds()
@@ -236,7 +196,8 @@ def log_step(logger, progress: Progress, iteration: int, losses: dict, grad_norm
 
 
 def validate_and_report(model, criterion, val_loader, autocast, process, outputs: Outputs, iteration: int,
-                        hparams: HParams, progress: Progress, skipped_steps: int) -> tuple[dict, float]:
+                        hparams: HParams, progress: training.Progress,
+                        skipped_steps: int) -> tuple[dict, float]:
     """validate() on every rank; on rank 0 also the validation line, pictures and audio, and what the
     recognizer hears (its word error rates join the metrics). -> (metrics, seconds elapsed at validation)"""
     metrics, last = validate(model, criterion, val_loader, process.device, autocast)
@@ -273,27 +234,27 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
           n_gpus: int, rank: int, group_name: str, hparams: HParams, target_val_loss: float | None = None,
           device_name: str | None = None) -> dict:
     """Train until hparams.epochs / max_iterations, until the validation loss reaches target_val_loss, or
-    until SIGTERM / SIGINT (each ends with a checkpoint); TrainingDiverged after max_nonfinite_steps
+    until SIGTERM / SIGINT (each ends with a checkpoint); training.TrainingDiverged after max_nonfinite_steps
     non-finite steps in a row. -> {iteration, target_reached, validation (the last metrics), stopped_by (a
     signal's name or None), losses (the training loss of each iteration of this run), skipped_steps}."""
-    process = start_process(hparams, n_gpus, rank, group_name, device_name, log_directory)
+    process = training.start_process(hparams, n_gpus, rank, group_name, device_name, log_directory)
     hparams = with_mel_statistics(hparams, checkpoint_path, warm_start)
     model = Tacotron2(hparams).to(process.device)
     criterion = Tacotron2Loss.for_model(model, hparams)
     optimizer = torch.optim.Adam(model.parameters(), lr=hparams.learning_rate,
                                  weight_decay=hparams.weight_decay)
-    autocast, scaler = mixed_precision(process.device, hparams.fp16_run)
+    autocast, scaler = training.mixed_precision(process.device, hparams.fp16_run)
     resumed, hparams = resume_or_warm_start(checkpoint_path, warm_start, model, optimizer, scaler, hparams)
-    raw_model, model = model, distribute(model, process)
+    raw_model, model = model, training.distribute(model, process)
     train_loader, val_loader, _ = prepare_dataloaders(hparams, process.world_size, process.rank)
     outputs = open_outputs(output_directory, log_directory, hparams, process, raw_model, train_loader,
                            val_loader)
-    iteration, best = resume_position(resumed, process, checkpoint_path), Best.of(resumed)
-    skipped = SkippedSteps(hparams.max_nonfinite_steps, total=int(resumed.get("skipped_steps", 0)))
-    progress = Progress(iteration, hparams.max_iterations, hparams.epochs * len(train_loader))
+    iteration, best = training.resume_position(resumed, process, checkpoint_path), training.Best.of(resumed)
+    skipped = training.SkippedSteps(hparams.max_nonfinite_steps, total=int(resumed.get("skipped_steps", 0)))
+    progress = training.Progress(iteration, hparams.max_iterations, hparams.epochs * len(train_loader))
     validation, target_reached, loss_history = None, False, []
-    with StopRequest() as stop:
-        for batch in batches_from(train_loader, iteration, hparams.epochs):
+    with training.StopRequest() as stop:
+        for batch in training.batches_from(train_loader, iteration, hparams.epochs):
             progress.start_step()
             losses, grad_norm, stepped = train_step(model, criterion, optimizer, scaler, autocast, batch,
                                                     process.device, hparams, iteration)
@@ -320,8 +281,8 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     if target_reached and process.is_main:
         print(f"Reached target validation loss {target_val_loss} (got {validation['loss']:.4f}) at "
               f"iteration {iteration} after {elapsed:.0f} s", flush=True)
-    stopped_by = finish(stop, skipped, iteration, outputs.directory / f"checkpoint_{iteration}", process,
-                        writer=outputs.logger)
+    stopped_by = training.finish(stop, skipped, iteration, outputs.directory / f"checkpoint_{iteration}",
+                                 process, writer=outputs.logger)
     return {"iteration": iteration, "target_reached": target_reached, "validation": validation,
             "stopped_by": stopped_by, "losses": loss_history, "skipped_steps": skipped.total}
 

@@ -22,6 +22,7 @@ from torch.utils.data import DistributedSampler
 
 import distributed
 from checkpoint import set_rng_state
+from hparams import HParams
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +128,18 @@ def resume_position(checkpoint: dict, process: Process, path) -> int:
         print(f"Note: {path} holds no random state for {process.world_size} process(es): the run goes on "
               "from its weights and optimizer, but will not repeat an uninterrupted run exactly")
     return int(checkpoint.get("iteration", 0))
+
+
+def learning_rate_at(iteration: int, hparams: HParams) -> float:
+    """Constant (reference), or exponential decay after lr_decay_start down to min_learning_rate; either
+    after a linear warm-up over the first lr_warmup_steps iterations."""
+    if iteration < hparams.lr_warmup_steps:
+        return hparams.learning_rate * (iteration + 1) / hparams.lr_warmup_steps
+    if hparams.lr_schedule == "constant" or iteration < hparams.lr_decay_start:
+        return hparams.learning_rate
+    decayed = hparams.learning_rate * hparams.lr_decay_rate ** (
+        (iteration - hparams.lr_decay_start) / hparams.lr_decay_steps)
+    return max(decayed, hparams.min_learning_rate)
 
 
 def backward_and_step(model, optimizer, scaler, loss: torch.Tensor,
