@@ -156,7 +156,8 @@ def test_reference_layout_with_other_sizes_needs_hparams(tiny_hparams, tmp_path)
         load_tacotron2(path)
     sizes = "symbols_embedding_dim=16,encoder_embedding_dim=16,encoder_kernel_size=3,prenet_dim=16," \
             "attention_rnn_dim=32,decoder_rnn_dim=32,attention_dim=8,attention_location_n_filters=4," \
-            "attention_location_kernel_size=5,postnet_embedding_dim=16,postnet_n_convolutions=2,postnet_kernel_size=3"
+            "attention_location_kernel_size=5,postnet_embedding_dim=16,postnet_n_convolutions=2," \
+            "postnet_kernel_size=3"
     assert load_tacotron2(path, sizes)[1].decoder_rnn_dim == 32
 
 
