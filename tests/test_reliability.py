@@ -96,21 +96,27 @@ def test_best_checkpoint_survives_training(run_hparams, tmp_path):
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(run_hparams, tmp_path, repo_root):
     hparams = dataclasses.replace(run_hparams, max_iterations=0, iters_per_checkpoint=1000, epochs=1000)
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "train.py", "-o", str(out), "-l", str(tmp_path / "logs"),
-                                "--device=cpu", f"--hparams={_hparams_string(hparams)}"],
-                               cwd=repo_root, env=ONE_THREAD, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    _sigterm_after_two_iterations(["train.py", "-o", str(out), "-l", str(tmp_path / "logs"), "--device=cpu",
+                                   f"--hparams={_hparams_string(hparams)}"], out, "checkpoint", repo_root)
+
+
+def _sigterm_after_two_iterations(arguments: list[str], out, prefix: str, repo_root):
+    """Run a trainer, SIGTERM it once it has printed iteration 2, and check the exit and the checkpoint
+    <prefix>_<iteration> it leaves -> that checkpoint's path."""
+    process = subprocess.Popen([sys.executable, *arguments], cwd=repo_root, env=ONE_THREAD,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
         if line.startswith("it 2 |"):
             break
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr[-2000:]
-    (path,) = out.glob("checkpoint_*")
+    (path,) = out.glob(f"{prefix}_*")
     iteration = int(path.name.split("_")[1])
     assert iteration >= 2 and f"Stopped by SIGTERM at iteration {iteration}" in stdout
     assert f"-c {path}" in stdout
     assert torch.load(path, weights_only=True)["iteration"] == iteration
+    return path
 
 
 def test_resume_reproduces_the_uninterrupted_losses(run_hparams, tmp_path):
@@ -216,22 +222,10 @@ def test_waveglow_sigterm_saves_a_checkpoint_and_exits_cleanly(waveglow_run, tmp
     config.update(max_iterations=0, iters_per_checkpoint=1000)
     waveglow_run.config_file.write_text(json.dumps(config))
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "waveglow_vocoder.train", "-o", str(out), "-l",
-                                str(tmp_path / "logs"), "--config", str(waveglow_run.config_file),
-                                "--device=cpu", f"--hparams={waveglow_run.hparams_string}"],
-                               cwd=repo_root, env=ONE_THREAD, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    for line in process.stdout:
-        if line.startswith("it 2 |"):
-            break
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0, stderr[-2000:]
-    (path,) = out.glob("waveglow_*")
-    iteration = int(path.name.split("_")[1])
-    assert iteration >= 2 and f"Stopped by SIGTERM at iteration {iteration}" in stdout
-    assert f"-c {path}" in stdout
-    assert torch.load(path, weights_only=True)["iteration"] == iteration
+    path = _sigterm_after_two_iterations(
+        ["-m", "waveglow_vocoder.train", "-o", str(out), "-l", str(tmp_path / "logs"), "--config",
+         str(waveglow_run.config_file), "--device=cpu", f"--hparams={waveglow_run.hparams_string}"],
+        out, "waveglow", repo_root)
     assert load_waveglow(path).config == waveglow_run.config
 
 
