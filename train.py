@@ -281,6 +281,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     if target_reached and process.is_main:
         print(f"Reached target validation loss {target_val_loss} (got {validation['loss']:.4f}) at "
               f"iteration {iteration} after {elapsed:.0f} s", flush=True)
+    del model  # the DDP wrapper, before the process group goes (distributed.cleanup says why)
     stopped_by = training.finish(stop, skipped, iteration, outputs.directory / f"checkpoint_{iteration}",
                                  process, writer=outputs.logger)
     return {"iteration": iteration, "target_reached": target_reached, "validation": validation,

@@ -14,6 +14,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import distributed
 import train
 from model import Tacotron2, Tacotron2Loss
 from test_model import make_batch
@@ -26,6 +27,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def rank_1_log(logs) -> str:
+    """The end of rank 1's own output (the launcher shows only its exit code), for a failure message."""
+    path = logs / "rank_1.log"
+    return "\nrank_1.log:\n" + path.read_text()[-2000:] if path.exists() else ""
 
 
 def deterministic_model(hparams) -> Tacotron2:
@@ -63,8 +70,9 @@ def _worker(rank: int, world_size: int, port: int, hparams, out_dir: str) -> Non
             if step == 0:
                 torch.save({k: p.grad for k, p in model.named_parameters()}, f"{out_dir}/grads_{rank}.pt")
         torch.save(dict(model.named_parameters()), f"{out_dir}/params_{rank}.pt")
+        del ddp  # before the group goes: distributed.cleanup says why
     finally:
-        dist.destroy_process_group()
+        distributed.cleanup()
 
 
 def test_two_ranks_average_gradients_as_one_batch_and_stay_identical(tiny_hparams, tmp_path):
@@ -95,7 +103,7 @@ def test_multiproc_trains_with_two_cpu_workers(run_hparams, tmp_path, repo_root)
     result, _ = _launch(["--nproc_per_node=2", "train.py", "-o", out, "-l", logs, "--device=cpu",
                          f"--hparams={_hparams_string(hparams)},distributed_run=True"],
                         repo_root, timeout=300)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:] + rank_1_log(logs)
     assert "Training on cpu x 2" in result.stdout and "Validation loss 2:" in result.stdout
     assert sorted(p.name for p in out.glob("checkpoint_*")) == ["checkpoint_2", "checkpoint_3"]  # rank 0 only
     assert (logs / "rank_1.log").exists() and "Validation loss" not in (logs / "rank_1.log").read_text()
@@ -110,7 +118,7 @@ def test_waveglow_trains_with_two_cpu_workers(waveglow_run, tmp_path, repo_root)
                              str(logs), "--config", str(waveglow_run.config_file), "--device=cpu",
                              f"--hparams={waveglow_run.hparams_string},distributed_run=True"],
                             cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:] + rank_1_log(logs)
     assert "Training WaveGlow on cpu x 2" in result.stdout and "it 3 | loss" in result.stdout
     assert sorted(p.name for p in out.glob("waveglow_*")) == ["waveglow_2", "waveglow_3"]
     assert len(torch.load(out / "waveglow_3", weights_only=True)["rng"]) == 2

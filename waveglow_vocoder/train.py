@@ -193,6 +193,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
                      iteration, skipped_steps=skipped.total)
             if done or stopped or diverged:  # the same on every rank: all stop together
                 break
+    del model  # the DDP wrapper, before the process group goes (distributed.cleanup says why)
     finish(stop, skipped, iteration, output_directory / f"waveglow_{iteration}", process, writer)
     return iteration
 
