@@ -103,6 +103,11 @@ def load_waveglow(path: str | Path, allow_legacy_pickle: bool = False) -> WaveGl
             "load it with load_waveglow(path, allow_legacy_pickle=True), or convert it once to a plain "
             "state_dict file: "
             f"python3 -m waveglow_vocoder.checkpoint {path} waveglow_converted.pt") from None
+    return waveglow_from_checkpoint(checkpoint, path)
+
+
+def waveglow_from_checkpoint(checkpoint: object, path: str | Path) -> WaveGlow:
+    """load_waveglow on our checkpoint already read with weights_only=True (path: for messages)."""
     if not (isinstance(checkpoint, dict) and "state_dict" in checkpoint and "config" in checkpoint):
         raise ValueError(f"{path}: not a WaveGlow checkpoint (expected the keys 'state_dict' and 'config')")
     return _build(WaveGlowConfig(**checkpoint["config"]), checkpoint["state_dict"], path)
