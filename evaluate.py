@@ -11,8 +11,8 @@ listeners would judge (MOS needs listeners).
 - intelligibility (intelligibility.py; needs pocketsphinx and jiwer, or --no_intelligibility): word and
   character error rates of what a speech recognizer hears in the recordings, in the recordings' mels
   through the vocoder (the ceiling of the pipeline), and in the teacher-forced and free-running mels
-  through the same vocoder (Griffin-Lim, or WaveGlow with --waveglow); ValidationIntelligibility, the
-  same for a few validation utterances at each of train.py's validations.
+  through the same vocoder (Griffin-Lim, or HiFi-GAN or WaveGlow with --vocoder);
+  ValidationIntelligibility, the same for a few validation utterances at each of train.py's validations.
 Writes a JSON file (default: beside the checkpoint) and prints a per-utterance and a summary table.
 """
 
@@ -36,7 +36,7 @@ from data_utils import TextMelCollate, TextMelLoader, load_wav
 from inference import decode
 from layers import lengths_to_mask
 from model import Tacotron2Loss, alignment_metrics, per_step_targets
-from waveglow_vocoder import GriffinLimVocoder, load_vocoder
+from waveglow_vocoder import GriffinLimVocoder, HiFiGANVocoder, load_vocoder
 
 MCD_CONSTANT = 10.0 * math.sqrt(2.0) / math.log(10.0)  # dB per unit of cepstral Euclidean distance
 
@@ -130,6 +130,8 @@ def describe(vocoder) -> str:
     """The vocoder and its settings, for the JSON and the table."""
     if isinstance(vocoder, GriffinLimVocoder):
         return f"Griffin-Lim, {vocoder.n_iters} iterations, power {vocoder.power:g}"
+    if isinstance(vocoder, HiFiGANVocoder):
+        return vocoder.name  # "HiFi-GAN V1" and the like: it has no settings
     return f"WaveGlow, sigma {vocoder.sigma:g}, denoiser strength {vocoder.denoiser_strength:g}"
 
 
@@ -191,11 +193,11 @@ class ValidationIntelligibility:
 
 def evaluate(checkpoint: str, filelist: str, hparams_string: str = "", batch_size: int = 8,
              max_utterances: int = 0, device: str = "cpu", seed: int = 1234,
-             with_intelligibility: bool = True, waveglow_path: str | None = None, **vocoder_options) -> dict:
+             with_intelligibility: bool = True, vocoder_path: str | None = None, **vocoder_options) -> dict:
     """Every measure above on the filelist's utterances (the first max_utterances of them, if > 0).
-    Intelligibility is heard through WaveGlow from waveglow_path (with load_vocoder's vocoder_options),
-    or through Griffin-Lim with the checkpoint's griffin_lim_* hparams; if pocketsphinx or jiwer is
-    missing, ImportError comes at once, before any work."""
+    Intelligibility is heard through the HiFi-GAN or WaveGlow of vocoder_path (load_vocoder, with its
+    vocoder_options), or through Griffin-Lim with the checkpoint's griffin_lim_* hparams; if pocketsphinx
+    or jiwer is missing, ImportError comes at once, before any work."""
     if with_intelligibility:
         intelligibility.check_available()
     model, hparams = load_tacotron2(checkpoint, hparams_string, device)
@@ -211,7 +213,7 @@ def evaluate(checkpoint: str, filelist: str, hparams_string: str = "", batch_siz
     results["utterances"] = [{**free, **teacher} for free, teacher in zip(free_metrics["utterances"],
                                                                           teacher_metrics["utterances"])]
     if with_intelligibility:
-        vocoder = load_vocoder(waveglow_path, hparams, device=device, **vocoder_options)
+        vocoder = load_vocoder(vocoder_path, hparams, device=device, **vocoder_options)
         scores = intelligibility_scores(dataset, hparams, vocoder, {"teacher_forced": teacher_mels,
                                                                      "free_running": free_mels}, batch_size)
         overall = {name: {"wer": score["wer"], "cer": score["cer"]} for name, score in scores.items()}
@@ -282,18 +284,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--no_intelligibility", action="store_true",
                         help="skip the speech recognizer (which needs pocketsphinx and jiwer)")
-    parser.add_argument("--waveglow", default=None,
-                        help="WaveGlow weights for the intelligibility measure; Griffin-Lim when not given, "
-                             "with the checkpoint's griffin_lim_iters and griffin_lim_power")
+    parser.add_argument("--vocoder", default=None,
+                        help="HiFi-GAN generator or WaveGlow weights for the intelligibility measure (told "
+                             "apart by content); Griffin-Lim when not given, with the checkpoint's "
+                             "griffin_lim_iters and griffin_lim_power")
+    parser.add_argument("--waveglow", default=None, help="the same as --vocoder (kept for older commands)")
     parser.add_argument("--allow_legacy_pickle", action="store_true",
-                        help="let --waveglow unpickle NVIDIA's published files (runs code from the file)")
+                        help="let --vocoder unpickle NVIDIA's published WaveGlow files "
+                             "(runs code from the file)")
     parser.add_argument("--denoiser_strength", type=float, default=0.0, help="WaveGlow denoiser (e.g. 0.01)")
     args = parser.parse_args(argv)
+    if args.vocoder and args.waveglow:
+        parser.error("--waveglow is another name for --vocoder: give one of them")
+    vocoder_path = args.vocoder or args.waveglow
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
         results = evaluate(args.checkpoint, args.filelist, args.hparams, args.batch_size, args.max_utterances,
                            device, args.seed, with_intelligibility=not args.no_intelligibility,
-                           waveglow_path=args.waveglow, allow_legacy_pickle=args.allow_legacy_pickle,
+                           vocoder_path=vocoder_path, allow_legacy_pickle=args.allow_legacy_pickle,
                            denoiser_strength=args.denoiser_strength)
     except ImportError as error:
         raise SystemExit(f"error: {error}; or run with --no_intelligibility") from None

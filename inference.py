@@ -1,8 +1,8 @@
-"""Synthesize speech with a trained Tacotron 2: text -> mel -> vocoder (WaveGlow, or Griffin-Lim without
-WaveGlow weights) -> wav, plus the mel (.npy) and an alignment picture for every utterance.
+"""Synthesize speech with a trained Tacotron 2: text -> mel -> vocoder (HiFi-GAN or WaveGlow, or Griffin-Lim
+without vocoder weights) -> wav, plus the mel (.npy) and an alignment picture for every utterance.
 
     python3 inference.py --checkpoint outdir/checkpoint_1000 --text "Hello world." --output_dir synth
-    python3 inference.py --checkpoint tacotron2_statedict.pt --waveglow waveglow.pt --text_file lines.txt
+    python3 inference.py --checkpoint tacotron2_statedict.pt --vocoder generator_v1 --text_file lines.txt
     echo "Read from standard input." | python3 inference.py --checkpoint outdir/checkpoint_1000
 
 Each line of --text_file (or of stdin) is one utterance. Long text is split at sentence boundaries; all
@@ -203,7 +203,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-o", "--output_dir", default="synth", help="created if missing (default: synth)")
     parser.add_argument("--hparams", default="",
                         help="overrides: sizes for a reference checkpoint, or e.g. max_decoder_steps=2000")
-    parser.add_argument("--waveglow", default=None, help="WaveGlow weights; Griffin-Lim when not given")
+    parser.add_argument("--vocoder", default=None,
+                        help="HiFi-GAN generator (the reference's g_XXXXXXXX or generator_v1, or ours) or "
+                             "WaveGlow weights, told apart by content; Griffin-Lim when not given")
+    parser.add_argument("--waveglow", default=None, help="the same as --vocoder (kept for older commands)")
     parser.add_argument("--allow_legacy_pickle", action="store_true",
                         help="allow NVIDIA's pickled WaveGlow files "
                              "(unpickling can run code: trusted files only)")
@@ -223,6 +226,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--batch_size and --max_chars must be at least 1")
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device=cuda but no CUDA device is available")
+    if args.vocoder and args.waveglow:
+        parser.error("--waveglow is another name for --vocoder: give one of them")
+    vocoder_path = args.vocoder or args.waveglow
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     try:
         texts = read_texts(args)
@@ -230,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         model, hparams = load_tacotron2(args.checkpoint, args.hparams, device)
         if args.griffin_lim_iters is not None:
             hparams.griffin_lim_iters = args.griffin_lim_iters
-        vocoder = load_vocoder(args.waveglow, hparams, args.allow_legacy_pickle, args.sigma,
+        vocoder = load_vocoder(vocoder_path, hparams, args.allow_legacy_pickle, args.sigma,
                                args.denoiser_strength, device)
         torch.manual_seed(args.seed)
         utterances = synthesize(model, vocoder, hparams, texts, args.batch_size, args.max_chars)
@@ -246,9 +252,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{utterance.real_time_factor(hparams.sampling_rate):.3f}"
               + (f", {len(utterance.limit_hits)} piece(s) cut at max_decoder_steps"
                  if utterance.limit_hits else ""))
-    vocoder_name = "WaveGlow" if args.waveglow else "Griffin-Lim"
     print(f"{len(utterances)} utterance(s), {total_audio:.2f} s of audio in {total_seconds:.2f} s "
-          f"on {device} with {vocoder_name}: real-time factor {total_seconds / total_audio:.3f}")
+          f"on {device} with {vocoder.name}: real-time factor {total_seconds / total_audio:.3f}")
 
 
 if __name__ == "__main__":

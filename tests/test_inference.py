@@ -18,7 +18,7 @@ import inference
 from checkpoint import load_tacotron2
 from hparams import create_hparams
 from model import Tacotron2
-from waveglow_vocoder import GriffinLimVocoder
+from waveglow_vocoder import Generator, GriffinLimVocoder, HiFiGANConfig, save_hifigan
 
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
@@ -211,12 +211,19 @@ def test_evaluate_writes_json_and_table(tiny_checkpoint, tmp_path, repo_root, ca
     assert "MCD-DTW" in capsys.readouterr().out
 
 
-def test_notebook_runs_top_to_bottom(tiny_checkpoint, repo_root):
+def test_notebook_runs_top_to_bottom(tiny_checkpoint, repo_root, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     notebook = nbformat.read(repo_root / "inference.ipynb", as_version=4)
     (parameters,) = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
-    parameters.source += f"\ncheckpoint_path = {str(tiny_checkpoint[0])!r}\ntext = 'Testing the notebook.'"
+    # a vocoder file (a small HiFi-GAN) rather than None: the same cells, and the path goes through them too
+    vocoder_path = tmp_path / "hifigan.pt"
+    config = HiFiGANConfig(resblock="2", upsample_rates=(8, 8, 4), upsample_kernel_sizes=(16, 16, 8),
+                           upsample_initial_channel=16, resblock_kernel_sizes=(3,),
+                           resblock_dilation_sizes=((1, 2),))
+    save_hifigan(vocoder_path, Generator(config))
+    parameters.source += (f"\ncheckpoint_path = {str(tiny_checkpoint[0])!r}\ntext = 'Testing the notebook.'"
+                          f"\nvocoder_path = {str(vocoder_path)!r}")
     assert all(not cell.get("outputs")
                for cell in notebook.cells if cell.cell_type == "code")  # committed stripped
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
@@ -224,6 +231,7 @@ def test_notebook_runs_top_to_bottom(tiny_checkpoint, repo_root):
     outputs = [output for cell in notebook.cells if cell.cell_type == "code"
                for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]
+    assert any("vocoder: HiFi-GAN (custom config)" in output.get("text", "") for output in outputs)
     assert any("image/png" in output.get("data", {}) for output in outputs)  # the mel and alignment plots
     assert any("text/html" in output.get("data", {}) for output in outputs)  # the audio player
 
