@@ -22,14 +22,16 @@ Modes, each measured in its own process (so that its peak memory is its own):
   removed, sigma 0.666), by HiFi-GAN's V1, V2 and V3 generators (random weights of a trained one's scale,
   weight norm removed) and by Griffin-Lim (griffin_lim_iters), from a mel of `vocoder_frames` frames;
   --vocoders picks some. --hifigan_reference DIR (a checkout of jik876/hifi-gan) also times the reference's
-  generator on the same weights and mel, after checking that its audio and ours agree within 1e-4, the
-  two timed in alternation.
+  generator on the same weights and mel, after checking that its audio and ours agree within 1e-4;
+  --hifigan_bfloat16 ours in bfloat16, with its audio's max difference and log-mel L1 from float32's;
+  each timed in alternation with ours.
 --reference_path times the decoder's straightforward loops over Decoder.step (nn.LSTMCell, autograd) instead
 of its fused fast paths, for before/after figures on any machine.
 No timing assertions anywhere in the tests: this script is how speed is measured.
 """
 
 import argparse
+import copy
 import dataclasses
 import functools
 import importlib.util
@@ -249,33 +251,47 @@ def audio_sized_weights(generator) -> None:
                 module.bias.normal_(0.0, 0.1)
 
 
-def bench_hifigan(args, hparams, mel, audio_seconds: float, device) -> dict:
-    """HiFi-GAN V1, V2, V3 as inference runs them (weight norm removed, no autograd); with
-    --hifigan_reference, the reference's generator on the same weights beside each, timed in alternation."""
+def hifigan_generators(preset: str, hparams, reference: types.ModuleType | None, bfloat16: bool) -> dict:
+    """Ours at `preset` (weight norm removed), and on the same weights, as asked: the reference's
+    (loaded under its weight-norm names, then its remove_weight_norm()) and ours in bfloat16."""
     from waveglow_vocoder.hifigan import PRESETS, Generator
+
+    config = dataclasses.replace(PRESETS[preset], num_mels=hparams.n_mel_channels)
+    torch.manual_seed(0)
+    generator = Generator(config)
+    audio_sized_weights(generator)
+    generators = {f"hifigan_{preset}": generator}
+    if reference is not None:
+        # the reference reads its config as attributes (its AttrDict); the same fields as ours
+        theirs = reference.Generator(types.SimpleNamespace(**config.to_dict()))
+        theirs.load_state_dict(reference_state_dict(generator.state_dict()))
+        theirs.remove_weight_norm()
+        generators[f"hifigan_{preset}_reference"] = theirs
+    generator.remove_weight_norm()
+    if bfloat16:
+        generators[f"hifigan_{preset}_bfloat16"] = copy.deepcopy(generator).bfloat16()
+    return generators
+
+
+def bench_hifigan(args, hparams, mel, audio_seconds: float, device) -> dict:
+    """HiFi-GAN V1, V2, V3 as inference runs them (weight norm removed, no autograd), and beside each, timed
+    in alternation with it: the reference's generator (--hifigan_reference), ours in bfloat16
+    (--hifigan_bfloat16, with its audio's distance from float32's)."""
+    from layers import TacotronSTFT
 
     reference = load_reference_hifigan(args.hifigan_reference) if args.hifigan_reference else None
     if reference is not None and hparams.n_mel_channels != 80:
         raise SystemExit("--hifigan_reference: the reference's generator takes 80 mel channels only")
+    stft = TacotronSTFT(hparams.filter_length, hparams.hop_length, hparams.win_length, hparams.n_mel_channels,
+                        hparams.sampling_rate, hparams.mel_fmin, hparams.mel_fmax).to(device)
     results = {}
     for preset in ("v1", "v2", "v3"):
-        config = dataclasses.replace(PRESETS[preset], num_mels=hparams.n_mel_channels)
-        torch.manual_seed(0)
-        generator = Generator(config)
-        audio_sized_weights(generator)
-        generators = {f"hifigan_{preset}": generator}
-        if reference is not None:
-            # the reference reads its config as attributes (its AttrDict); the same fields as ours
-            theirs = reference.Generator(types.SimpleNamespace(**config.to_dict()))
-            theirs.load_state_dict(reference_state_dict(generator.state_dict()))
-            theirs.remove_weight_norm()
-            generators[f"hifigan_{preset}_reference"] = theirs
-        generator.remove_weight_norm()
+        generators = hifigan_generators(preset, hparams, reference, args.hifigan_bfloat16)
         runs = {name: functools.partial(g.to(device).eval(), mel) for name, g in generators.items()}
         with torch.inference_mode():
-            outputs = {name: run() for name, run in runs.items()}
+            audio = {name: run().float() for name, run in runs.items()}
             times = {name: [] for name in runs}
-            for _ in range(max(args.repeats // 2, 1)):  # alternated: the same machine state for both
+            for _ in range(max(args.repeats // 2, 1)):  # alternated: the same machine state for each
                 for name, run in runs.items():
                     times[name] += _timed(run, 1, 0, device)
         for name, name_times in times.items():
@@ -283,15 +299,21 @@ def bench_hifigan(args, hparams, mel, audio_seconds: float, device) -> dict:
             results[name] = {"seconds": median, "seconds_all": name_times,
                              "audio_seconds_per_s": audio_seconds / median,
                              "parameters": sum(p.numel() for p in generators[name].parameters())}
+        ours, float32 = results[f"hifigan_{preset}"], audio[f"hifigan_{preset}"]
         if reference is not None:
-            ours, theirs = results[f"hifigan_{preset}"], results[f"hifigan_{preset}_reference"]
-            difference = float((outputs[f"hifigan_{preset}"] - outputs[f"hifigan_{preset}_reference"])
-                               .abs().max())
+            difference = float((float32 - audio[f"hifigan_{preset}_reference"]).abs().max())
             if difference > 1e-4:
                 raise SystemExit(f"HiFi-GAN {preset}: the reference's audio differs from ours by up to "
                                  f"{difference:.3g} (more than 1e-4) on the same weights and mel")
             ours["reference_max_abs_diff"] = difference
-            ours["speed_vs_reference"] = ours["audio_seconds_per_s"] / theirs["audio_seconds_per_s"]
+            ours["speed_vs_reference"] = (ours["audio_seconds_per_s"]
+                                          / results[f"hifigan_{preset}_reference"]["audio_seconds_per_s"])
+        if args.hifigan_bfloat16:
+            bfloat16, low = results[f"hifigan_{preset}_bfloat16"], audio[f"hifigan_{preset}_bfloat16"]
+            bfloat16["float32_max_abs_diff"] = float((low - float32).abs().max())
+            bfloat16["float32_mel_l1"] = float((stft.mel_spectrogram(low.squeeze(1))
+                                                - stft.mel_spectrogram(float32.squeeze(1))).abs().mean())
+            bfloat16["speed_vs_float32"] = bfloat16["audio_seconds_per_s"] / ours["audio_seconds_per_s"]
     return results
 
 
@@ -347,6 +369,9 @@ def format_table(results: dict) -> str:
                     if "speed_vs_reference" in v:
                         line += (f"  {v['speed_vs_reference']:.2f}x the reference's speed, audio within "
                                  f"{v['reference_max_abs_diff']:.1e}")
+                    if "speed_vs_float32" in v:
+                        line += (f"  {v['speed_vs_float32']:.2f}x float32's speed, audio within "
+                                 f"{v['float32_max_abs_diff']:.1e}, log-mel L1 {v['float32_mel_l1']:.1e}")
                     lines.append(line)
     return "\n".join(lines)
 
@@ -372,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
                         choices=["waveglow", "hifigan", "griffin_lim"], help="vocoders: which to time")
     parser.add_argument("--hifigan_reference", default=None, metavar="DIR",
                         help="vocoders: also time jik876/hifi-gan's generator from this checkout")
+    parser.add_argument("--hifigan_bfloat16", action="store_true",
+                        help="vocoders: also time HiFi-GAN in bfloat16, its audio against float32's")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--output", default="benchmark.json")

@@ -162,13 +162,13 @@ REFERENCE_CHECKOUT = os.environ.get("HIFIGAN_REFERENCE")  # a real checkout of j
 
 
 @pytest.mark.parametrize("kind", ["stand-in", "checkout"])
-def test_benchmark_times_hifigan_beside_the_reference_on_the_same_weights(kind, tmp_path, repo_root):
+def test_benchmark_times_hifigan_beside_the_reference_and_in_bfloat16(kind, tmp_path, repo_root):
     if kind == "checkout" and not REFERENCE_CHECKOUT:
         pytest.skip("set HIFIGAN_REFERENCE to a checkout of https://github.com/jik876/hifi-gan")
     reference = fake_reference(tmp_path / "hifi-gan") if kind == "stand-in" else REFERENCE_CHECKOUT
     report, stdout = run_benchmark(tmp_path, repo_root, "--modes", "vocoders", "--vocoders", "hifigan",
                                    "--vocoder_frames", "3", "--repeats", "4", "--hifigan_reference",
-                                   str(reference))
+                                   str(reference), "--hifigan_bfloat16")
     vocoders = report["modes"]["vocoders"]
     assert "waveglow_256" not in vocoders and "griffin_lim" not in vocoders
     for preset in ("v1", "v2", "v3"):
@@ -178,7 +178,9 @@ def test_benchmark_times_hifigan_beside_the_reference_on_the_same_weights(kind, 
         assert len(ours["seconds_all"]) == len(theirs["seconds_all"]) == 2
         assert ours["speed_vs_reference"] == pytest.approx(
             ours["audio_seconds_per_s"] / theirs["audio_seconds_per_s"])
-    assert "the reference's speed" in stdout
+        bfloat16 = vocoders[f"hifigan_{preset}_bfloat16"]  # opt-in: near float32, but not within 1e-4
+        assert 1e-4 < bfloat16["float32_max_abs_diff"] < 0.2 and 0 < bfloat16["float32_mel_l1"] < 0.1
+    assert "the reference's speed" in stdout and "float32's speed" in stdout
 
 
 def test_benchmark_refuses_a_reference_whose_audio_differs(tmp_path, repo_root):
