@@ -3,7 +3,8 @@
     python3 benchmark.py                       # all modes, LJ Speech hparams, table + benchmark.json
     python3 benchmark.py --threads 1 --modes train infer
     python3 benchmark.py --device cuda --amp --batch_size 32
-    python3 benchmark.py --modes vocoders      # WaveGlow (reference and small sizes) and Griffin-Lim
+    python3 benchmark.py --modes vocoders      # WaveGlow (reference and small sizes), HiFi-GAN, Griffin-Lim
+    python3 benchmark.py --modes vocoders --vocoders hifigan --hifigan_reference hifi-gan  # + jik876's
 
 Modes, each measured in its own process (so that its peak memory is its own):
 - train: train.py's own step (train_step: forward (teacher forced), loss, backward, gradient clipping, the
@@ -18,22 +19,31 @@ Modes, each measured in its own process (so that its peak memory is its own):
   relative rms deviation of each one's mels from float32's (same prenet dropout draws); with --checkpoint
   on a trained model, otherwise on the random one.
 - vocoders: seconds of audio made per second by WaveGlow (reference size and n_channels=64, weight norm
-  removed, sigma 0.666) and by Griffin-Lim (griffin_lim_iters), from a mel of `vocoder_frames` frames.
+  removed, sigma 0.666), by HiFi-GAN's V1, V2 and V3 generators (random weights of a trained one's scale,
+  weight norm removed) and by Griffin-Lim (griffin_lim_iters), from a mel of `vocoder_frames` frames;
+  --vocoders picks some. --hifigan_reference DIR (a checkout of jik876/hifi-gan) also times the reference's
+  generator on the same weights and mel, after checking that its audio and ours agree within 1e-4;
+  --hifigan_bfloat16 ours in bfloat16, with its audio's max difference and log-mel L1 from float32's;
+  each timed in alternation with ours.
 --reference_path times the decoder's straightforward loops over Decoder.step (nn.LSTMCell, autograd) instead
 of its fused fast paths, for before/after figures on any machine.
 No timing assertions anywhere in the tests: this script is how speed is measured.
 """
 
 import argparse
+import copy
 import dataclasses
 import functools
+import importlib.util
 import json
+import math
 import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -166,9 +176,12 @@ def bench_vocoders(args, hparams, device) -> dict:
                        generator=torch.Generator().manual_seed(0)) * 2 - 6).to(device)
     audio_seconds = args.vocoder_frames * hparams.hop_length / hparams.sampling_rate
     results = {}
-    vocoders = {"waveglow_256": WaveGlow(WaveGlowConfig()).remove_weightnorm(),
-                "waveglow_64": WaveGlow(WaveGlowConfig(n_channels=64)).remove_weightnorm(),
-                "griffin_lim": load_vocoder(None, hparams)}
+    vocoders = {}
+    if "waveglow" in args.vocoders:
+        vocoders["waveglow_256"] = WaveGlow(WaveGlowConfig()).remove_weightnorm()
+        vocoders["waveglow_64"] = WaveGlow(WaveGlowConfig(n_channels=64)).remove_weightnorm()
+    if "griffin_lim" in args.vocoders:
+        vocoders["griffin_lim"] = load_vocoder(None, hparams)
     for name, vocoder in vocoders.items():
         vocoder = vocoder.to(device).eval()
         if name == "griffin_lim":
@@ -180,6 +193,127 @@ def bench_vocoders(args, hparams, device) -> dict:
         median = statistics.median(times)
         results[name] = {"seconds": median, "audio_seconds_per_s": audio_seconds / median,
                          "parameters": sum(p.numel() for p in vocoder.parameters())}
+    if "hifigan" in args.vocoders:
+        results.update(bench_hifigan(args, hparams, mel, audio_seconds, device))
+    return results
+
+
+def load_reference_hifigan(directory: str | Path) -> types.ModuleType:
+    """jik876/hifi-gan's models.py, loaded from a checkout by path. It imports `utils` (its utils.py, which
+    needs matplotlib) by a bare name: that name points at the checkout's file only while models.py loads."""
+    directory = Path(directory)
+    if not (directory / "models.py").is_file() or not (directory / "utils.py").is_file():
+        raise SystemExit(f"--hifigan_reference {directory}: no models.py and utils.py there "
+                         "(a checkout of https://github.com/jik876/hifi-gan)")
+
+    def load(name: str, path: Path) -> types.ModuleType:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    saved = sys.modules.get("utils")
+    sys.modules["utils"] = load("hifigan_reference_utils", directory / "utils.py")
+    try:
+        return load("hifigan_reference_models", directory / "models.py")
+    finally:
+        if saved is None:
+            del sys.modules["utils"]
+        else:
+            sys.modules["utils"] = saved
+
+
+def reference_state_dict(state_dict: dict) -> dict:
+    """Our generator's weight-norm parameters under the names of torch.nn.utils.weight_norm, which the
+    reference uses: parametrizations.weight.original0 / original1 -> weight_g / weight_v."""
+    renamed = {}
+    for key, value in state_dict.items():
+        for ours, theirs in ((".parametrizations.weight.original0", ".weight_g"),
+                             (".parametrizations.weight.original1", ".weight_v")):
+            if key.endswith(ours):
+                key = key[: -len(ours)] + theirs
+        renamed[key] = value
+    return renamed
+
+
+def audio_sized_weights(generator) -> None:
+    """Random weights under weight norm that give audio of a trained generator's size (rms 0.1 to 0.5)
+    rather than the training initialisation's (about 1e-3), so that agreeing within 1e-4 means something:
+    fan-in scaled weights (a quarter in conv_pre, whose input sits around -6) and biases of std 0.1."""
+    with torch.no_grad():
+        for module in generator.modules():
+            if isinstance(module, torch.nn.Conv1d | torch.nn.ConvTranspose1d):
+                fan_in = module.in_channels * module.kernel_size[0] // module.stride[0]
+                direction = module.parametrizations.weight.original1  # v; the weight is g * v / |v|
+                direction.normal_(0.0, (0.25 if module is generator.conv_pre else 1.0) / math.sqrt(fan_in))
+                magnitude = module.parametrizations.weight.original0  # g = |v|: the weight is v
+                magnitude.copy_(direction.flatten(1).norm(dim=1).view_as(magnitude))
+                module.bias.normal_(0.0, 0.1)
+
+
+def hifigan_generators(preset: str, hparams, reference: types.ModuleType | None, bfloat16: bool) -> dict:
+    """Ours at `preset` (weight norm removed), and on the same weights, as asked: the reference's
+    (loaded under its weight-norm names, then its remove_weight_norm()) and ours in bfloat16."""
+    from waveglow_vocoder.hifigan import PRESETS, Generator
+
+    config = dataclasses.replace(PRESETS[preset], num_mels=hparams.n_mel_channels)
+    torch.manual_seed(0)
+    generator = Generator(config)
+    audio_sized_weights(generator)
+    generators = {f"hifigan_{preset}": generator}
+    if reference is not None:
+        # the reference reads its config as attributes (its AttrDict); the same fields as ours
+        theirs = reference.Generator(types.SimpleNamespace(**config.to_dict()))
+        theirs.load_state_dict(reference_state_dict(generator.state_dict()))
+        theirs.remove_weight_norm()
+        generators[f"hifigan_{preset}_reference"] = theirs
+    generator.remove_weight_norm()
+    if bfloat16:
+        generators[f"hifigan_{preset}_bfloat16"] = copy.deepcopy(generator).bfloat16()
+    return generators
+
+
+def bench_hifigan(args, hparams, mel, audio_seconds: float, device) -> dict:
+    """HiFi-GAN V1, V2, V3 as inference runs them (weight norm removed, no autograd), and beside each, timed
+    in alternation with it: the reference's generator (--hifigan_reference), ours in bfloat16
+    (--hifigan_bfloat16, with its audio's distance from float32's)."""
+    from layers import TacotronSTFT
+
+    reference = load_reference_hifigan(args.hifigan_reference) if args.hifigan_reference else None
+    if reference is not None and hparams.n_mel_channels != 80:
+        raise SystemExit("--hifigan_reference: the reference's generator takes 80 mel channels only")
+    stft = TacotronSTFT(hparams.filter_length, hparams.hop_length, hparams.win_length, hparams.n_mel_channels,
+                        hparams.sampling_rate, hparams.mel_fmin, hparams.mel_fmax).to(device)
+    results = {}
+    for preset in ("v1", "v2", "v3"):
+        generators = hifigan_generators(preset, hparams, reference, args.hifigan_bfloat16)
+        runs = {name: functools.partial(g.to(device).eval(), mel) for name, g in generators.items()}
+        with torch.inference_mode():
+            audio = {name: run().float() for name, run in runs.items()}
+            times = {name: [] for name in runs}
+            for _ in range(max(args.repeats // 2, 1)):  # alternated: the same machine state for each
+                for name, run in runs.items():
+                    times[name] += _timed(run, 1, 0, device)
+        for name, name_times in times.items():
+            median = statistics.median(name_times)
+            results[name] = {"seconds": median, "seconds_all": name_times,
+                             "audio_seconds_per_s": audio_seconds / median,
+                             "parameters": sum(p.numel() for p in generators[name].parameters())}
+        ours, float32 = results[f"hifigan_{preset}"], audio[f"hifigan_{preset}"]
+        if reference is not None:
+            difference = float((float32 - audio[f"hifigan_{preset}_reference"]).abs().max())
+            if difference > 1e-4:
+                raise SystemExit(f"HiFi-GAN {preset}: the reference's audio differs from ours by up to "
+                                 f"{difference:.3g} (more than 1e-4) on the same weights and mel")
+            ours["reference_max_abs_diff"] = difference
+            ours["speed_vs_reference"] = (ours["audio_seconds_per_s"]
+                                          / results[f"hifigan_{preset}_reference"]["audio_seconds_per_s"])
+        if args.hifigan_bfloat16:
+            bfloat16, low = results[f"hifigan_{preset}_bfloat16"], audio[f"hifigan_{preset}_bfloat16"]
+            bfloat16["float32_max_abs_diff"] = float((low - float32).abs().max())
+            bfloat16["float32_mel_l1"] = float((stft.mel_spectrogram(low.squeeze(1))
+                                                - stft.mel_spectrogram(float32.squeeze(1))).abs().mean())
+            bfloat16["speed_vs_float32"] = bfloat16["audio_seconds_per_s"] / ours["audio_seconds_per_s"]
     return results
 
 
@@ -211,27 +345,34 @@ def run_mode(args) -> dict:
 
 
 def format_table(results: dict) -> str:
-    lines = [f"{'mode':<12} {'time (s)':>9} {'frames/s':>10} {'utt/s or RTF':>13} {'peak MB':>8}"]
+    lines = [f"{'mode':<20} {'time (s)':>9} {'frames/s':>10} {'utt/s or RTF':>13} {'peak MB':>8}"]
     for mode, r in results["modes"].items():
         memory = r.get("peak_cuda_mb", r["peak_rss_mb"])
         if mode == "train":
-            lines.append(f"{mode:<12} {r['step_s']:9.3f} {r['mel_frames_per_s']:10.1f} "
+            lines.append(f"{mode:<20} {r['step_s']:9.3f} {r['mel_frames_per_s']:10.1f} "
                          f"{r['utterances_per_s']:10.2f} u/s {memory:8.0f}")
         elif mode == "infer_weights":
             for weights, v in r.items():
                 if isinstance(v, dict):
-                    lines.append(f"{'infer ' + weights:<12} {v['seconds']:9.3f} "
+                    lines.append(f"{'infer ' + weights:<20} {v['seconds']:9.3f} "
                                  f"{v['mel_frames_per_s']:10.1f} {v['real_time_factor']:8.3f} RTF "
                                  f"{memory:8.0f}  mel deviation "
                                  f"{v['mel_relative_rms_deviation']:.2e} rms")
         elif mode.startswith("infer"):
-            lines.append(f"{mode:<12} {r['seconds']:9.3f} {r['mel_frames_per_s']:10.1f} "
+            lines.append(f"{mode:<20} {r['seconds']:9.3f} {r['mel_frames_per_s']:10.1f} "
                          f"{r['real_time_factor']:8.3f} RTF {memory:8.0f}")
         else:
             for name, v in r.items():
                 if isinstance(v, dict):
-                    lines.append(f"{name:<12} {v['seconds']:9.3f} {'':>10} "
-                                 f"{v['audio_seconds_per_s']:7.2f} x RT {memory:8.0f}")
+                    line = (f"{name:<20} {v['seconds']:9.3f} {'':>10} "
+                            f"{v['audio_seconds_per_s']:7.2f} x RT {memory:8.0f}")
+                    if "speed_vs_reference" in v:
+                        line += (f"  {v['speed_vs_reference']:.2f}x the reference's speed, audio within "
+                                 f"{v['reference_max_abs_diff']:.1e}")
+                    if "speed_vs_float32" in v:
+                        line += (f"  {v['speed_vs_float32']:.2f}x float32's speed, audio within "
+                                 f"{v['float32_max_abs_diff']:.1e}, log-mel L1 {v['float32_mel_l1']:.1e}")
+                    lines.append(line)
     return "\n".join(lines)
 
 
@@ -252,6 +393,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mel_length", type=int, default=400)
     parser.add_argument("--infer_frames", type=int, default=400)
     parser.add_argument("--vocoder_frames", type=int, default=172, help="mel frames (172: 2 s of audio)")
+    parser.add_argument("--vocoders", nargs="+", default=["waveglow", "hifigan", "griffin_lim"],
+                        choices=["waveglow", "hifigan", "griffin_lim"], help="vocoders: which to time")
+    parser.add_argument("--hifigan_reference", default=None, metavar="DIR",
+                        help="vocoders: also time jik876/hifi-gan's generator from this checkout")
+    parser.add_argument("--hifigan_bfloat16", action="store_true",
+                        help="vocoders: also time HiFi-GAN in bfloat16, its audio against float32's")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--output", default="benchmark.json")
