@@ -397,3 +397,19 @@ def test_warm_start_without_discriminators_keeps_them_fresh_and_a_misfit_is_a_cl
     Generator(hifigan_run.config)
     fresh = Discriminators(divisor=32).mpd.state_dict()
     assert all(torch.equal(checkpoint["mpd"][name], value) for name, value in fresh.items())
+
+
+def test_warm_start_from_our_checkpoint_takes_its_generator_config_and_discriminator_width(hifigan_run,
+                                                                                           tmp_path):
+    _train(hifigan_run, tmp_path / "a", max_iterations=1)
+    first = tmp_path / "a" / "out" / "hifigan_1"
+    # V1's config and the reference's discriminator width asked for: the file's win
+    hifigan_run.config, hifigan_run.train_config = PRESETS["v1"], hifigan_train.TrainConfig(
+        batch_size=2, segment_size=2048, iters_per_validation=100)
+    _train(hifigan_run, tmp_path / "b", warm_start=str(first), warm_start_discriminators=str(first),
+           max_iterations=1, learning_rate=0.0)
+    before = torch.load(first, weights_only=True)
+    after = torch.load(tmp_path / "b" / "out" / "hifigan_1", weights_only=True)
+    assert after["config"] == before["config"] and after["train_config"]["discriminator_divisor"] == 32
+    assert all(torch.equal(before["mpd"][name], value) for name, value in after["mpd"].items())
+    assert {float(s["step"]) for s in after["optim_d"]["state"].values()} == {1.0}  # a fresh optimizer

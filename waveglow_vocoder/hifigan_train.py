@@ -156,6 +156,11 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     start = read_checkpoint(warm_start) if warm_start else {}
     if saved := checkpoint or start:  # the generator a file holds, if it says (a reference g_ file does not)
         config = HiFiGANConfig.from_dict(saved["config"]) if "config" in saved else config
+    discriminator_file = checkpoint or (read_checkpoint(warm_start_discriminators)
+                                        if warm_start_discriminators else {})
+    if "train_config" in discriminator_file:  # ours: the discriminators' width too is the file's
+        train_config = dataclasses.replace(train_config, discriminator_divisor=int(
+            discriminator_file["train_config"].get("discriminator_divisor", 1)))
     if (config.num_mels, config.hop_length) != (hparams.n_mel_channels, hparams.hop_length):
         raise ValueError(f"the generator takes {config.num_mels} mels at hop {config.hop_length}, but the "
                          f"hparams make {hparams.n_mel_channels} at hop {hparams.hop_length}")
@@ -172,8 +177,7 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
               "scheduler_d": torch.optim.lr_scheduler.ExponentialLR(optim_d, train_config.lr_decay)}
     if saved:
         load_weights(generator, saved["generator"], checkpoint_path or warm_start)
-    if checkpoint or warm_start_discriminators:
-        discriminator_file = checkpoint or read_checkpoint(warm_start_discriminators)
+    if discriminator_file:
         for name in ("mpd", "msd"):
             load_weights(getattr(discriminators, name), discriminator_file[name],
                          checkpoint_path or warm_start_discriminators, load_discriminator_state)
