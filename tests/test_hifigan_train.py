@@ -390,6 +390,9 @@ def test_warm_start_without_discriminators_keeps_them_fresh_and_a_misfit_is_a_cl
     with pytest.raises(ValueError, match="g_v2 does not fit this model"):
         _train(hifigan_run, tmp_path / "a", warm_start=str(tmp_path / "g_v2"), max_iterations=1)
     _reference_generator_file(tmp_path / "g_tiny", hifigan_run.config)
+    with pytest.raises(ValueError, match="g_tiny: has no mpd and msd"):
+        _train(hifigan_run, tmp_path / "a", warm_start=str(tmp_path / "g_tiny"),
+               warm_start_discriminators=str(tmp_path / "g_tiny"), max_iterations=1)
     _train(hifigan_run, tmp_path / "b", warm_start=str(tmp_path / "g_tiny"), max_iterations=1,
            learning_rate=0.0)
     checkpoint = torch.load(tmp_path / "b" / "out" / "hifigan_1", weights_only=True)

@@ -175,12 +175,17 @@ def train(output_directory: str, log_directory: str, checkpoint_path: str | None
     states = {"optim_g": optim_g, "optim_d": optim_d, "scaler_g": scaler_g, "scaler_d": scaler_d,
               "scheduler_g": torch.optim.lr_scheduler.ExponentialLR(optim_g, train_config.lr_decay),
               "scheduler_d": torch.optim.lr_scheduler.ExponentialLR(optim_d, train_config.lr_decay)}
+    generator_path = checkpoint_path or warm_start
+    discriminator_path = checkpoint_path or warm_start_discriminators
+    for file, path, keys in ((saved, generator_path, {"generator"}),
+                             (discriminator_file, discriminator_path, {"mpd", "msd"})):
+        if file and not keys <= file.keys():
+            raise ValueError(f"{path}: has no {' and '.join(sorted(keys - file.keys()))} (a HiFi-GAN file?)")
     if saved:
-        load_weights(generator, saved["generator"], checkpoint_path or warm_start)
-    if discriminator_file:
-        for name in ("mpd", "msd"):
-            load_weights(getattr(discriminators, name), discriminator_file[name],
-                         checkpoint_path or warm_start_discriminators, load_discriminator_state)
+        load_weights(generator, saved["generator"], generator_path)
+    for name in ("mpd", "msd") if discriminator_file else ():
+        load_weights(getattr(discriminators, name), discriminator_file[name], discriminator_path,
+                     load_discriminator_state)
     load_states(checkpoint, states)  # a warm start (checkpoint {}) keeps fresh optimizers and schedulers
     raw_generator, generator = generator, training.distribute(generator, process)
     raw_discriminators, discriminators = discriminators, training.distribute(discriminators, process)
