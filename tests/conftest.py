@@ -94,3 +94,31 @@ def waveglow_run(tmp_path, repo_root):
     return types.SimpleNamespace(hparams=hparams_module.create_hparams(hparams_string), config=config,
                                  train_config=train_config, config_file=config_file,
                                  hparams_string=hparams_string)
+
+
+@pytest.fixture
+def hifigan_run(tmp_path, repo_root):
+    """A tiny HiFi-GAN generator (32 channels, upsampling 8 x 8 x 4, one residual block per stage) and
+    discriminators narrowed 32 times, on 6 demo utterances (batch 2 of 2048-sample segments: 3 iterations
+    per epoch) validated on 2 more; 3 iterations, a validation and a checkpoint every 2; as the API and the
+    command line take it: hparams, HiFiGANConfig, TrainConfig, and the same as a --config file and an
+    --hparams string."""
+    from waveglow_vocoder.hifigan import HiFiGANConfig
+    from waveglow_vocoder.hifigan_train import TrainConfig
+
+    lines = sorted((repo_root / "filelists" / "demo_audio_text_train_filelist.txt").read_text().splitlines(),
+                   key=len)
+    train_list, val_list, config_file = tmp_path / "train.txt", tmp_path / "val.txt", tmp_path / "tiny.json"
+    train_list.write_text("\n".join(lines[:6]) + "\n")
+    val_list.write_text("\n".join(lines[6:8]) + "\n")
+    config = HiFiGANConfig(upsample_rates=(8, 8, 4), upsample_kernel_sizes=(16, 16, 8),
+                           upsample_initial_channel=32, resblock_kernel_sizes=(3,),
+                           resblock_dilation_sizes=((1, 3, 5),))
+    train_config = TrainConfig(batch_size=2, segment_size=2048, max_iterations=3, iters_per_validation=2,
+                               iters_per_checkpoint=2, discriminator_divisor=32)
+    config_file.write_text(json.dumps({**config.to_dict(), **dataclasses.asdict(train_config)}))
+    hparams_string = (f"training_files={train_list},validation_files={val_list},data_root={repo_root},"
+                      f"num_workers=0,mel_cache_dir={tmp_path / 'mels'}")
+    return types.SimpleNamespace(hparams=hparams_module.create_hparams(hparams_string), config=config,
+                                 train_config=train_config, config_file=config_file,
+                                 hparams_string=hparams_string)

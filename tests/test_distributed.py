@@ -125,6 +125,24 @@ def test_waveglow_trains_with_two_cpu_workers(waveglow_run, tmp_path, repo_root)
     assert (logs / "rank_1.log").exists() and "Saving" not in (logs / "rank_1.log").read_text()
 
 
+def test_hifigan_trains_with_two_cpu_workers(hifigan_run, tmp_path, repo_root):
+    """torchrun -m waveglow_vocoder.hifigan_train: both models under DDP, rank 0 validating and writing
+    checkpoints that hold both ranks' random states."""
+    out, logs = tmp_path / "out", tmp_path / "logs"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(repo_root)}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                             "--nproc_per_node=2", "-m", "waveglow_vocoder.hifigan_train", "-o", str(out),
+                             "-l", str(logs), "--config", str(hifigan_run.config_file), "--device=cpu",
+                             f"--hparams={hifigan_run.hparams_string},distributed_run=True"],
+                            cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:] + rank_1_log(logs)
+    assert "Training HiFi-GAN on cpu x 2" in result.stdout and "it 3 | d " in result.stdout
+    assert "Validation mel L1 2:" in result.stdout
+    assert sorted(p.name for p in out.glob("hifigan_*")) == ["hifigan_2", "hifigan_3"]
+    assert len(torch.load(out / "hifigan_3", weights_only=True)["rng"]) == 2
+    assert (logs / "rank_1.log").exists() and "Saving" not in (logs / "rank_1.log").read_text()
+
+
 def test_multiproc_stops_all_workers_when_one_fails(tmp_path, repo_root):
     script = tmp_path / "worker.py"
     script.write_text("import os, sys, time\n"
