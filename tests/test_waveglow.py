@@ -350,7 +350,7 @@ def test_package_avoids_cuda_tensors_sys_path_and_cached_inverse(repo_root):
         source = path.read_text()
         assert "torch.cuda." not in source.replace("torch.cuda.is_available", ""), path
         assert "sys.path" not in source and "W_inverse" not in source, path
-        if path.name != "train.py":  # only training may use the process group
+        if not path.name.endswith("train.py"):  # only the trainers may use the process group
             assert "import distributed" not in source, path
 
 
