@@ -8,7 +8,7 @@ with a fallback to plain torch ops: a torch release that drops one costs speed, 
 """
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 import torch
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from model import Attention, Decoder
+    from model import Attention, Decoder, DecoderStep
 
 CPU_INFERENCE_WEIGHTS = ("float32", "float16", "int8")
 # what a private op that is missing, renamed or re-typed in some torch release raises
@@ -452,19 +452,25 @@ def free_running(decoder: "Decoder", memory: Tensor, memory_lengths: Tensor, wei
     the location conv and its projection as one matrix, the mel projection and the gate as one product.
     Stops as Decoder.inference does, on decoder.gate_threshold and decoder.max_decoder_steps.
     -> mels (B, n_mels, S * r), gate logits (B, S), alignments (B, S, T_in), mel lengths (B,) (frames)."""
+    return decoder.collect(free_running_steps(decoder, memory, memory_lengths, weights))
+
+
+def free_running_steps(decoder: "Decoder", memory: Tensor, memory_lengths: Tensor,
+                       weights: InferenceWeights) -> Iterator["DecoderStep"]:
+    """`free_running` one step at a time, as Decoder.inference_steps: a generator of DecoderSteps."""
+    from model import DecoderStep  # model.py imports this module: a cycle at import time otherwise
+
     B = memory.size(0)
     r, n_mels = decoder.n_frames_per_step, decoder.n_mel_channels
     processed_memory, mask = decoder.attention_memory(memory, memory_lengths)
     mask = None if bool(mask.all()) else mask
     att_h, att_c, dec_h, dec_c, attention_weights, weights_cum, context = decoder.initial_state(memory)
     frame = memory.new_zeros(B, n_mels)  # go frame
-    steps = torch.full((B,), decoder.max_decoder_steps, dtype=torch.long, device=memory.device)
     done = torch.zeros(B, dtype=torch.bool, device=memory.device)
     kernel_size = weights.location_weight.size(1) // 2
     (att_ih, att_hh), (dec_ih, dec_hh) = weights.attention_lstm, weights.decoder_lstm
     attention = decoder.attention_layer
-    outputs, alignments = [], []
-    for i in range(decoder.max_decoder_steps):
+    for _ in range(decoder.max_decoder_steps):
         gates = att_ih(torch.cat((decoder.prenet(frame), context), dim=1)).add_(att_hh(att_h))
         att_h, att_c = _lstm_cell(gates, att_c)[:2]
         att_h = F.dropout(att_h, decoder.p_attention_dropout, decoder.training)
@@ -477,13 +483,8 @@ def free_running(decoder: "Decoder", memory: Tensor, memory_lengths: Tensor, wei
         dec_h, dec_c = _lstm_cell(gates, dec_c)[:2]
         dec_h = F.dropout(dec_h, decoder.p_decoder_dropout, decoder.training)
         output = weights.projection(torch.cat((dec_h, context), dim=1))  # (B, n_mels * r + 1)
-        outputs.append(output)
-        alignments.append(attention_weights)
-        done, steps = decoder.gate_stops(output[:, -1], done, steps, i)
+        done = decoder.gate_stops(output[:, -1], done)
+        yield DecoderStep(output[:, :-1], output[:, -1:], attention_weights, done)
         if bool(done.all()):
-            break
+            return
         frame = output[:, n_mels * (r - 1) : n_mels * r]  # last of the r frames
-    decoder.warn_unstopped(done)
-    output = torch.stack(outputs, dim=1)  # (B, S, n_mels * r + 1)
-    mel = output[:, :, :-1].reshape(B, -1, n_mels).transpose(1, 2)  # (B, n_mels, S * r)
-    return mel, output[:, :, -1], torch.stack(alignments, dim=1), steps * r

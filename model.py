@@ -8,6 +8,7 @@ step (n_frames_per_step), S = T_out / r decoder steps, C channels of the layer a
 
 import math
 import warnings
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import torch
@@ -121,6 +122,13 @@ class DecoderState(NamedTuple):  # what one decoder step hands the next
     attention_context: Tensor  # (B, encoder_embedding_dim)
 
 
+class DecoderStep(NamedTuple):  # what free-running decoding yields after each step
+    mel: Tensor  # (B, n_mels * r): the step's r frames
+    gate: Tensor  # (B, 1): the stop-token logit
+    attention_weights: Tensor  # (B, T_in)
+    done: Tensor  # (B,) bool: the utterance's gate fired at this step or before
+
+
 class Decoder(nn.Module):
     """Autoregressive decoder (paper §2.2): prenet -> attention LSTM -> attention -> decoder LSTM ->
     r frames and one stop-token ("gate") logit per step.
@@ -217,25 +225,36 @@ class Decoder(nn.Module):
     def inference(self, memory: Tensor, memory_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Free running until each utterance's gate fires (sigmoid > gate_threshold) or max_decoder_steps.
         -> mels (B, n_mels, S * r), gate logits (B, S), alignments (B, S, T_in), mel lengths (B,) (frames)."""
+        return self.collect(self.inference_steps(memory, memory_lengths))
+
+    def inference_steps(self, memory: Tensor, memory_lengths: Tensor) -> Iterator[DecoderStep]:
+        """`inference` one step at a time: a generator of each step's frames, gate logit, attention weights
+        and stopped utterances, ending once all have stopped or after max_decoder_steps. Streaming synthesis
+        reads the frames as they come (streaming.py); `inference` collects them."""
         B = memory.size(0)
         processed_memory, mask = self.attention_memory(memory, memory_lengths)
         mask = None if bool(mask.all()) else mask  # all symbols real (one utterance): nothing to mask
         state = self.initial_state(memory)
         frame = memory.new_zeros(B, self.n_mel_channels)  # go frame
-        steps = torch.full((B,), self.max_decoder_steps, dtype=torch.long, device=memory.device)
         done = torch.zeros(B, dtype=torch.bool, device=memory.device)
-        mel_outputs, gate_outputs, alignments = [], [], []
-        for i in range(self.max_decoder_steps):
+        for _ in range(self.max_decoder_steps):
             mel, gate, state = self.step(self.prenet(frame), state, memory, processed_memory, mask)
-            mel_outputs.append(mel)
-            gate_outputs.append(gate)
-            alignments.append(state.attention_weights)
-            done, steps = self.gate_stops(gate.squeeze(1), done, steps, i)
+            done = self.gate_stops(gate.squeeze(1), done)
+            yield DecoderStep(mel, gate, state.attention_weights, done)
             if bool(done.all()):
-                break
+                return
             frame = mel[:, -self.n_mel_channels :]  # last of the r frames
-        self.warn_unstopped(done)
-        return *self._stack(mel_outputs, gate_outputs, alignments), steps * self.n_frames_per_step
+
+    def collect(self, steps: Iterable[DecoderStep]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """A whole free-running decoding's steps (S of them) -> mels (B, n_mels, S * r), gate logits (B, S),
+        alignments (B, S, T_in), mel lengths (B,): each utterance's frames up to its stop step, or all S."""
+        mels, gates, alignments, done = zip(*steps)
+        done = torch.stack(done)  # (S, B)
+        S = done.size(0)
+        # stopped at step j (0-based): done at the S - j steps j..S-1, so j + 1 = S + 1 - (S - j) steps
+        steps_made = (S + 1 - done.sum(0)).clamp(max=S)
+        self.warn_unstopped(done[-1])
+        return *self._stack(mels, gates, alignments), steps_made * self.n_frames_per_step
 
     def _stack(self, mels: list[Tensor], gates: list[Tensor], alignments: list[Tensor]):
         """Per-step lists -> mels (B, n_mels, S * r), gates (B, S), alignments (B, S, T_in)."""
@@ -243,14 +262,12 @@ class Decoder(nn.Module):
         mel = mel.view(mel.size(0), -1, self.n_mel_channels).transpose(1, 2)  # (B, n_mels, S * r)
         return mel, torch.cat(gates, dim=1), torch.stack(alignments, dim=1)
 
-    def gate_stops(self, gate: Tensor, done: Tensor, steps: Tensor, i: int) -> tuple[Tensor, Tensor]:
-        """After step i (0-based): gate logits (B,), done (B,) -> done, steps (B,) with the newly stopped
-        utterances' step counts set to i + 1."""
-        stopped = (torch.sigmoid(gate.float()) > self.gate_threshold) & ~done
-        return done | stopped, steps.masked_fill(stopped, i + 1)
+    def gate_stops(self, gate: Tensor, done: Tensor) -> Tensor:
+        """After a step: gate logits (B,), done (B,) -> done, with the utterances whose gate fires now."""
+        return done | (torch.sigmoid(gate.float()) > self.gate_threshold)
 
     def warn_unstopped(self, done: Tensor) -> None:
-        """The step-limit warning, pointing at Tacotron2.inference's call of the decoding loop."""
+        """The step-limit warning, pointing at Tacotron2.inference's call of `collect`."""
         if not bool(done.all()):
             warnings.warn(f"reached max_decoder_steps={self.max_decoder_steps} before {int((~done).sum())} "
                           f"of {done.numel()} utterances stopped", stacklevel=3)
@@ -278,6 +295,13 @@ class Postnet(nn.Module):
             x = conv(x if padding is None else x.masked_fill(padding, 0.0))
             x = F.dropout(torch.tanh(x) if i < last else x, 0.5, self.training)
         return x
+
+    @property
+    def context(self) -> int:
+        """Frames on each side that one output frame reads: the convs' half-widths added up (10 for the
+        paper's 5 convs of kernel 5; batch norm at inference is per frame). Streaming synthesis runs the
+        postnet on blocks of frames with this many more around them."""
+        return sum(block[0].conv.padding[0] for block in self.convolutions)
 
 
 class Tacotron2(nn.Module):
@@ -334,7 +358,7 @@ class Tacotron2(nn.Module):
         """Postnet residual; with a frame mask (B, T_out), every output is zero on padding (gate 1e3) and
         the postnet never reads it, so the real frames of a batch match those of each utterance alone."""
         if mask is None:
-            return self.denormalize(mels), self.denormalize(mels + self.postnet(mels)), gates, alignments
+            return self.denormalize(mels), self.postnet_mels(mels), gates, alignments
         frame_padding = ~mask.unsqueeze(1)  # (B, 1, T_out)
         step_padding = ~mask[:, :: self.n_frames_per_step]  # (B, S): a step is real if its first frame is
         mels = mels.masked_fill(frame_padding, 0.0)
@@ -361,6 +385,15 @@ class Tacotron2(nn.Module):
         mask = lengths_to_mask(mel_lengths, mels.size(2)) if self.mask_padding else None
         return self._postnet_and_mask(*decoded, mask)
 
+    def _decoding(self, text: Tensor, text_lengths: Tensor) -> Iterator[DecoderStep]:
+        """Encode text (B, T_in) of text_lengths (B,) and start the free-running loop that hparams pick."""
+        if self.fused_decoder:  # packed before encoding: less memory held at the peak
+            weights = self.inference_weights.get(self.decoder, text.size(0))
+        memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)
+        if self.fused_decoder:
+            return fused_decoder.free_running_steps(self.decoder, memory, text_lengths, weights)
+        return self.decoder.inference_steps(memory, text_lengths)
+
     @torch.no_grad()
     def inference(self, text: Tensor, text_lengths: Tensor | None = None):
         """text (B, T_in), text_lengths (B,) or None (all full length) -> mel outputs, postnet mel outputs
@@ -368,16 +401,25 @@ class Tacotron2(nn.Module):
         stops on its own gate and everything after its end is zero (gate logits 1e3)."""
         if text_lengths is None:
             text_lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long, device=text.device)
-        if self.fused_decoder:  # packed before encoding: less memory held at the peak
-            weights = self.inference_weights.get(self.decoder, text.size(0))
-        memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)
-        if self.fused_decoder:
-            decoded = fused_decoder.free_running(self.decoder, memory, text_lengths, weights)
-        else:
-            decoded = self.decoder.inference(memory, text_lengths)
+        decoded = self.decoder.collect(self._decoding(text, text_lengths))
         mel_outputs, gate_outputs, alignments, mel_lengths = decoded
         mask = lengths_to_mask(mel_lengths, mel_outputs.size(2))
         return *self._postnet_and_mask(mel_outputs, gate_outputs, alignments, mask), mel_lengths
+
+    @torch.no_grad()
+    def inference_steps(self, text: Tensor) -> Iterator[DecoderStep]:
+        """`inference` of one utterance, text (1, T_in), as its decoder steps come: the same loop and dropout
+        draws, before the postnet and in the decoder's space (`normalize`). Streaming synthesis (streaming.py)
+        turns them into the same postnet mels block by block (`postnet_mels`)."""
+        if text.size(0) != 1:
+            raise ValueError(f"inference_steps decodes one utterance, got a batch of {text.size(0)}")
+        yield from self._decoding(text, torch.tensor([text.size(1)], device=text.device))
+
+    def postnet_mels(self, mels: Tensor) -> Tensor:
+        """Decoder frames (B, n_mels, T) in the decoder's space -> postnet log mels (B, n_mels, T), as
+        `inference`'s second output. Of a block of an utterance's frames, those at least `postnet.context`
+        frames from either edge of the block (or at the utterance's own edge) are exact."""
+        return self.denormalize(mels + self.postnet(mels))
 
 
 def per_step_targets(gates: Tensor, mel_lengths: Tensor, r: int) -> tuple[Tensor, Tensor]:
