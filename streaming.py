@@ -9,6 +9,7 @@ rounding with HiFi-GAN; with WaveGlow, given the same noise (drawn frame by fram
 generator); with Griffin-Lim, a close reconstruction of the same magnitudes (GriffinLimStream).
 """
 
+import struct
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -373,3 +374,17 @@ def _own_random_state(chunks: Iterator[np.ndarray], seed: int, device: torch.dev
             yield chunk
     finally:
         chunks.close()  # a consumer that stops early (a client gone) stops the synthesis
+
+
+def wav_header(sampling_rate: int, data_bytes: int | None = None) -> bytes:
+    """The 44-byte header of a 16-bit mono PCM WAV of data_bytes bytes of samples. For a stream of unknown
+    length (None), the sizes are the largest a WAV can state: RIFF 0xFFFFFFFF and data 0xFFFFFFFF - 36;
+    readers then take the samples up to the end of the stream (libsndfile and ffmpeg do)."""
+    size = 0xFFFFFFFF - 36 if data_bytes is None else data_bytes
+    return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + size, b"WAVE", b"fmt ", 16, 1, 1, sampling_rate,
+                       2 * sampling_rate, 2, 16, b"data", size)
+
+
+def pcm16(audio: np.ndarray) -> bytes:
+    """float32 samples in [-1, 1] -> little-endian 16-bit PCM."""
+    return (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
