@@ -25,6 +25,13 @@ Modes, each measured in its own process (so that its peak memory is its own):
   generator on the same weights and mel, after checking that its audio and ours agree within 1e-4;
   --hifigan_bfloat16 ours in bfloat16, with its audio's max difference and log-mel L1 from float32's;
   each timed in alternation with ours.
+- stream: time to first audio and total time of streamed synthesis (streaming.py, `chunk_frames`) against
+  inference.synthesize's (first audio = the whole), for a 20-word and a 60-word text (3 sentences of 20),
+  with HiFi-GAN V1 and V2 (random weights, as in vocoders) and Griffin-Lim. Random weights never stop: the
+  gate is off and every sentence decodes `frames_per_word` x 20 frames (33: LJ Speech's 17.2 words per 6.57 s
+  clip).
+- serve: serve.py's app in this process (HiFi-GAN V2) with 1, then 4 clients at once posting the 20-word
+  text: time to the first audio bytes, and seconds of audio served per second.
 --reference_path times the decoder's straightforward loops over Decoder.step (nn.LSTMCell, autograd) instead
 of its fused fast paths, for before/after figures on any machine.
 No timing assertions anywhere in the tests: this script is how speed is measured.
@@ -317,6 +324,126 @@ def bench_hifigan(args, hparams, mel, audio_seconds: float, device) -> dict:
     return results
 
 
+# Three sentences of 20 words, each over 100 characters, so that inference.split_text keeps each one a piece.
+STREAM_SENTENCES = (
+    "The quick brown fox jumps over the lazy dog while the old farmer watches from the porch of his house.",
+    "Every morning she walks to the station, buys a paper, and reads it on the slow train into the city.",
+    "Scientists measured rain in the valley for ten years and found that the summers grew a bit drier "
+    "each year.",
+)
+
+
+def _stream_setup(args, hparams, device):
+    """The LJ Speech-size model (random weights, the gate off: frames_per_word x 20 frames per sentence), the
+    texts by name, and the vocoders by name."""
+    from waveglow_vocoder import HiFiGANVocoder, load_vocoder
+
+    model = build_model(args, hparams, device).eval()
+    model.decoder.gate_threshold = float("inf")
+    model.decoder.max_decoder_steps = args.frames_per_word * 20
+    texts = {"20 words": STREAM_SENTENCES[0], "60 words": " ".join(STREAM_SENTENCES)}
+    vocoders = {}
+    for preset in ("v1", "v2"):  # weights of a trained generator's scale, as in the vocoders mode
+        generator = hifigan_generators(preset, hparams, None, False)[f"hifigan_{preset}"]
+        vocoders[f"hifigan_{preset}"] = HiFiGANVocoder(generator).to(device).eval()
+    vocoders["griffin_lim"] = load_vocoder(None, hparams, device=device)
+    return model, texts, vocoders
+
+
+def bench_stream(args, hparams, device) -> dict:
+    """First audio and total seconds, streamed and not, per vocoder and text (medians over `repeats`)."""
+    import inference
+    import streaming
+
+    model, texts, vocoders = _stream_setup(args, hparams, device)
+    results = {}
+    for vocoder_name, vocoder in vocoders.items():
+        for text_name, text in texts.items():
+            assert all(len(piece.split()) == 20 for piece in inference.split_text(text))
+            runs = {"whole": [], "streamed": []}
+            for repeat in range(args.warmup + args.repeats):
+                torch.manual_seed(0)
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the step limit is the point here
+                    audio = inference.synthesize(model, vocoder, hparams, [text])[0].audio
+                total = time.perf_counter() - start
+                if repeat >= args.warmup:
+                    runs["whole"].append((total, total))
+                start, first, samples = time.perf_counter(), None, 0
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    for chunk in streaming.synthesize_stream(model, vocoder, hparams, text, args.chunk_frames,
+                                                             seed=0):
+                        first = first or time.perf_counter() - start
+                        samples += len(chunk)
+                assert samples == len(audio)
+                if repeat >= args.warmup:
+                    runs["streamed"].append((first, time.perf_counter() - start))
+            audio_seconds = len(audio) / hparams.sampling_rate
+            for mode, times in runs.items():
+                first_audio, total = (statistics.median(t[i] for t in times) for i in (0, 1))
+                results[f"{vocoder_name} {text_name} {mode}"] = {
+                    "first_audio_s": first_audio, "total_s": total, "audio_s": audio_seconds,
+                    "real_time_factor": total / audio_seconds, "all": times}
+    return results
+
+
+def bench_serve(args, hparams, device) -> dict:
+    """serve.py's app on a loopback port in this process: 1 client, then 4 at once, each posting the 20-word
+    text; time to the first audio bytes (past the WAV header) and audio seconds served per second."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    import serve
+
+    model, texts, vocoders = _stream_setup(args, hparams, device)
+    app = serve.create_app(serve.Server(model, vocoders["hifigan_v2"], hparams, max_streams=4,
+                                        chunk_frames=args.chunk_frames))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+
+    def client(times: list, index: int) -> None:
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        start = time.perf_counter()
+        connection.request("POST", "/api/synthesize", body=json.dumps({"text": texts["20 words"], "seed": 0}),
+                           headers={"Content-Type": "application/json"})
+        response, first, size = connection.getresponse(), None, 0
+        while part := response.read1(65536):
+            size += len(part)
+            if first is None and size > 44:
+                first = time.perf_counter() - start
+        times[index] = (first, time.perf_counter() - start, (size - 44) / 2 / hparams.sampling_rate)
+        connection.close()
+
+    results = {}
+    for n_clients in [1] * args.warmup + [1, 4]:
+        times = [None] * n_clients
+        clients = [threading.Thread(target=client, args=(times, i)) for i in range(n_clients)]
+        start = time.perf_counter()
+        for thread_ in clients:
+            thread_.start()
+        for thread_ in clients:
+            thread_.join()
+        wall = time.perf_counter() - start
+        results[f"{n_clients} client{'s' if n_clients > 1 else ''}"] = {
+            "first_byte_s": [t[0] for t in times], "total_s": [t[1] for t in times],
+            "audio_s_per_s": sum(t[2] for t in times) / wall, "wall_s": wall}
+    server.should_exit = True
+    thread.join()
+    return results
+
+
 def run_mode(args) -> dict:
     """Measure one mode in this process -> its results and peak memory."""
     torch.set_num_threads(args.threads)
@@ -335,6 +462,10 @@ def run_mode(args) -> dict:
         result = bench_infer(args, hparams, device, batch_size=args.batch_size)
     elif args.mode == "infer_weights":
         result = bench_infer_weights(args, hparams, device)
+    elif args.mode == "stream":
+        result = bench_stream(args, hparams, device)
+    elif args.mode == "serve":
+        result = bench_serve(args, hparams, device)
     else:
         result = bench_vocoders(args, hparams, device)
     result.pop("_mel", None)
@@ -358,6 +489,17 @@ def format_table(results: dict) -> str:
                                  f"{v['mel_frames_per_s']:10.1f} {v['real_time_factor']:8.3f} RTF "
                                  f"{memory:8.0f}  mel deviation "
                                  f"{v['mel_relative_rms_deviation']:.2e} rms")
+        elif mode == "stream":
+            for name, v in r.items():
+                if isinstance(v, dict):
+                    lines.append(f"{name:<34} first audio {v['first_audio_s']:7.3f} s, all "
+                                 f"{v['total_s']:7.3f} s of {v['audio_s']:5.1f} s "
+                                 f"(RTF {v['real_time_factor']:.3f})")
+        elif mode == "serve":
+            for name, v in r.items():
+                if isinstance(v, dict):
+                    lines.append(f"serve, {name:<10} first bytes after {max(v['first_byte_s']):6.3f} s "
+                                 f"(slowest), {v['audio_s_per_s']:6.2f} s of audio per s")
         elif mode.startswith("infer"):
             lines.append(f"{mode:<20} {r['seconds']:9.3f} {r['mel_frames_per_s']:10.1f} "
                          f"{r['real_time_factor']:8.3f} RTF {memory:8.0f}")
@@ -380,7 +522,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", nargs="+", default=["train", "infer", "infer_batch"],
-                        choices=["train", "infer", "infer_batch", "infer_weights", "vocoders"])
+                        choices=["train", "infer", "infer_batch", "infer_weights", "vocoders", "stream",
+                                 "serve"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--amp", action="store_true", help="float16 autocast on CUDA, bfloat16 on CPU")
@@ -399,6 +542,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="vocoders: also time jik876/hifi-gan's generator from this checkout")
     parser.add_argument("--hifigan_bfloat16", action="store_true",
                         help="vocoders: also time HiFi-GAN in bfloat16, its audio against float32's")
+    parser.add_argument("--chunk_frames", type=int, default=32, help="stream, serve: frames per chunk")
+    parser.add_argument("--frames_per_word", type=int, default=33,
+                        help="stream, serve: decoder frames per word")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--output", default="benchmark.json")

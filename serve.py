@@ -82,16 +82,15 @@ class Server:
     """The app's state: model, vocoder, limits, the worker thread and the stream counts."""
 
     def __init__(self, model, vocoder, hparams, max_streams: int = 4, max_text_chars: int = 1000,
-                 chunk_frames: int = 32, vocoder_name: str = "Griffin-Lim"):
+                 chunk_frames: int = 32):
         self.model, self.vocoder, self.hparams = model, vocoder, hparams
         self.max_streams, self.max_text_chars, self.chunk_frames = max_streams, max_text_chars, chunk_frames
-        self.vocoder_name = vocoder_name
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthesis")
         self.active = self.chunks_made = 0
         self.counts = {"finished": 0, "stopped": 0, "failed": 0}
 
     def health(self) -> dict:
-        return {"status": "ok", "vocoder": self.vocoder_name, "sampling_rate": self.hparams.sampling_rate,
+        return {"status": "ok", "vocoder": self.vocoder.name, "sampling_rate": self.hparams.sampling_rate,
                 "streams": self.active, "max_streams": self.max_streams,
                 "max_text_chars": self.max_text_chars, "chunk_frames": self.chunk_frames,
                 "chunks_made": self.chunks_made, **{f"streams_{k}": v for k, v in self.counts.items()}}
@@ -196,12 +195,11 @@ def main(argv: list[str] | None = None) -> None:
         vocoder = load_vocoder(args.vocoder, hparams, device=device)
     except (ValueError, FileNotFoundError) as problem:
         raise SystemExit(f"error: {problem}") from None
-    server = Server(model, vocoder, hparams, args.max_streams, args.max_text_chars, args.chunk_frames,
-                    type(vocoder).__name__.removesuffix("Vocoder") if args.vocoder else "Griffin-Lim")
+    server = Server(model, vocoder, hparams, args.max_streams, args.max_text_chars, args.chunk_frames)
     warm_up = streaming.synthesize_stream(model, vocoder, hparams, "Warm up.", args.chunk_frames, seed=0)
     next(warm_up, None)  # packs the decoder's weights and warms the kernels before the first request
     warm_up.close()
-    log.info("serving on http://%s:%d/ (%s)", args.host, args.port, server.vocoder_name)
+    log.info("serving on http://%s:%d/ (%s)", args.host, args.port, vocoder.name)
     uvicorn.run(create_app(server), host=args.host, port=args.port, log_level="info")
 
 

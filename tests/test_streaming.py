@@ -15,20 +15,8 @@ import inference
 import streaming
 from layers import TacotronSTFT
 from model import Postnet, Tacotron2
-from waveglow_vocoder import GriffinLimVocoder, WaveGlow, WaveGlowConfig, WaveGlowVocoder
+from waveglow_vocoder import GriffinLimVocoder, HiFiGANVocoder, WaveGlow, WaveGlowConfig, WaveGlowVocoder
 from waveglow_vocoder.hifigan import PRESETS, Generator
-
-
-class GeneratorVocoder(torch.nn.Module):
-    """A HiFi-GAN generator behind the vocoders' interface: log mels (B, n_mels, T) -> (B, T * hop)."""
-
-    def __init__(self, generator: Generator):
-        super().__init__()
-        self.generator = generator.remove_weight_norm().eval()
-
-    @torch.no_grad()
-    def forward(self, mels):
-        return self.generator(mels).squeeze(1)
 
 
 def small_generator(preset: str, seed: int = 0) -> Generator:
@@ -36,6 +24,10 @@ def small_generator(preset: str, seed: int = 0) -> Generator:
     torch.manual_seed(seed)
     channels = 16 if PRESETS[preset].resblock == "1" else 32
     return Generator(dataclasses.replace(PRESETS[preset], upsample_initial_channel=channels))
+
+
+def small_hifigan(preset: str) -> HiFiGANVocoder:
+    return HiFiGANVocoder(small_generator(preset).remove_weight_norm())
 
 
 @pytest.fixture
@@ -118,7 +110,7 @@ def windowed(vocoder, context, mels, chunk: int) -> np.ndarray:
 def test_hifigan_context_is_enough_and_two_frames_less_are_not(preset):
     """Weights at a trained network's scale (unit gain per layer): the reference's initial 0.01 makes the
     frames at the edge of the receptive field too faint to tell apart from rounding."""
-    vocoder = GeneratorVocoder(small_generator(preset))
+    vocoder = small_hifigan(preset)
     with torch.no_grad():
         for conv in vocoder.modules():
             if isinstance(conv, (torch.nn.Conv1d, torch.nn.ConvTranspose1d)):
@@ -136,7 +128,7 @@ def test_hifigan_context_is_enough_and_two_frames_less_are_not(preset):
 @pytest.mark.parametrize("chunk_frames", [1, 5, 32])
 def test_streamed_hifigan_equals_the_whole_synthesis(model_and_hparams, chunk_frames):
     model, hparams = model_and_hparams
-    vocoder = GeneratorVocoder(small_generator("v2"))
+    vocoder = small_hifigan("v2")
     text = "A single piece of text."
     expected = whole(model, vocoder, hparams, text, seed=7)
     audio, lengths = stream(model, vocoder, hparams, text, chunk_frames=chunk_frames, seed=7)
@@ -149,7 +141,7 @@ def test_streamed_hifigan_equals_the_whole_synthesis(model_and_hparams, chunk_fr
 
 def test_streamed_pieces_follow_each_other_with_inference_pause(model_and_hparams):
     model, hparams = model_and_hparams
-    vocoder = GeneratorVocoder(small_generator("v2"))
+    vocoder = small_hifigan("v2")
     text = "The first piece here. And the second one."
     pieces = streaming.text_pieces(text, hparams, max_chars=25)
     assert len(pieces) == 2
@@ -247,7 +239,7 @@ def test_streamed_griffin_lim_makes_the_whole_length(model_and_hparams):
 
 def test_seeded_streams_interleave_without_changing_each_other_or_the_global_state(model_and_hparams):
     model, hparams = model_and_hparams
-    vocoder = GeneratorVocoder(small_generator("v2"))
+    vocoder = small_hifigan("v2")
     alone = [stream(model, vocoder, hparams, text, chunk_frames=4, seed=seed)[0]
              for text, seed in (("First text.", 1), ("Second text.", 2))]
     state = torch.get_rng_state()
