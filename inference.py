@@ -10,10 +10,12 @@ pieces of all utterances are decoded in batches, and each utterance's pieces are
 """
 
 import argparse
+import os
 import re
 import sys
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +59,20 @@ def split_text(text: str, max_chars: int = 200) -> list[str]:
     return [piece.strip() for piece in pieces if piece.strip()]
 
 
+def speakable_pieces(text: str, hparams, max_chars: int = 200) -> list[tuple[str, Tensor]]:
+    """split_text's pieces of text and their symbol ids, leaving out a piece with nothing to say in it (a
+    lone "..." between two sentences); ValueError naming the text when nothing in it is speakable."""
+    speakable = []
+    for part in split_text(text, max_chars):
+        try:
+            speakable.append((part, text_to_ids(part, hparams)))
+        except ValueError:
+            pass
+    if not speakable:
+        text_to_ids(text, hparams)  # raises the error that names the text
+    return speakable
+
+
 @dataclass
 class Decoded:
     mel: Tensor  # (n_mels, T_out) postnet mel of the real frames
@@ -70,7 +86,9 @@ def decode(model, sequences: list[Tensor], batch_size: int = 8) -> list[Decoded]
     gate (Tacotron2.inference); sequences of similar length share a batch. Results in input order, the
     same mels as decoding one by one (the batch only changes which rows share the matrix products)."""
     device = next(model.parameters()).device
-    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    # one at a time in text order, so that the prenet's dropout draws follow the text as streaming.py's do
+    order = (sorted(range(len(sequences)), key=lambda i: -len(sequences[i])) if batch_size > 1
+             else list(range(len(sequences))))
     results: list[Decoded | None] = [None] * len(sequences)
     r = model.n_frames_per_step
     for start in range(0, len(order), batch_size):
@@ -119,17 +137,9 @@ def synthesize(model, vocoder, hparams, texts: list[str], batch_size: int = 8, m
     max_decoder_steps is reported with a warning (its audio is cut there), never silently."""
     pieces, sequences = [], []
     for number, text in enumerate(texts, start=1):
-        parts = split_text(text, max_chars)
-        if not parts:
+        if not split_text(text, max_chars):
             raise ValueError(f"utterance {number}: empty text {text!r}; nothing to say")
-        speakable = []  # a piece of punctuation alone ("..." between two sentences) is left out
-        for part in parts:
-            try:
-                speakable.append((part, text_to_ids(part, hparams)))
-            except ValueError:
-                pass
-        if not speakable:
-            text_to_ids(text, hparams)  # raises the error that names the text
+        speakable = speakable_pieces(text, hparams, max_chars)
         pieces.append([part for part, _ in speakable])
         sequences += [ids for _, ids in speakable]
     start = time.perf_counter()
@@ -167,6 +177,36 @@ def write_utterance(utterance: Utterance, stem: Path, sampling_rate: int) -> Non
     atomic_write(stem.with_suffix(".npy"), lambda handle: np.save(handle, utterance.mel.astype(np.float32)))
     save_alignment_png(utterance.alignment, stem.with_name(stem.name + "_alignment.png"),
                        f"{utterance.text[:60]}")
+
+
+def write_streams(streams: list, output_dir: Path | None, prefix: str, sampling_rate: int) -> None:
+    """--stream: each utterance's chunks (streaming.synthesize_stream) into PREFIX_NNN.wav as they come (a
+    header of unknown length first, its sizes set at the end) or, with no output_dir, to standard output as
+    raw 16-bit PCM; a line per utterance on stdout (stderr when stdout has the audio)."""
+    import streaming  # here: streaming.py imports this module
+
+    report = sys.stdout if output_dir else sys.stderr
+    for number, chunks in enumerate(streams, start=1):
+        path = output_dir / f"{prefix}_{number:03d}.wav" if output_dir else None
+        start, first, size = time.perf_counter(), 0.0, 0
+        with open(path, "wb") if path else nullcontext(sys.stdout.buffer) as out:
+            if path:
+                out.write(streaming.wav_header(sampling_rate))
+            for chunk in chunks:
+                first = first or time.perf_counter() - start
+                try:
+                    out.write(streaming.pcm16(chunk))
+                    out.flush()
+                except BrokenPipeError:  # the player has stopped listening
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    raise SystemExit("standard output closed: synthesis stopped") from None
+                size += 2 * len(chunk)
+            if path:
+                out.seek(0)
+                out.write(streaming.wav_header(sampling_rate, size))
+        seconds, duration = time.perf_counter() - start, size / 2 / sampling_rate
+        print(f"{path or 'standard output'}: {duration:.2f} s of audio in {seconds:.2f} s, first audio after "
+              f"{first:.2f} s, real-time factor {seconds / duration:.3f}", file=report)
 
 
 def read_texts(args) -> list[str]:
@@ -221,9 +261,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1234, help="for the prenet's dropout, on at inference")
     parser.add_argument("--prefix", default="utt",
                         help="output files are PREFIX_001.wav, .npy, _alignment.png")
+    parser.add_argument("--stream", action="store_true",
+                        help="write each utterance's audio as it is made (streaming.py): its .wav grows "
+                             "chunk by chunk (no .npy or picture); with --output_dir - raw 16-bit PCM goes "
+                             "to standard output, e.g. | aplay -r 22050 -f S16_LE")
+    parser.add_argument("--chunk_frames", type=int, default=32, help="--stream: mel frames per chunk")
     args = parser.parse_args(argv)
-    if args.batch_size < 1 or args.max_chars < 1:
-        parser.error("--batch_size and --max_chars must be at least 1")
+    if min(args.batch_size, args.max_chars, args.chunk_frames) < 1:
+        parser.error("--batch_size, --max_chars and --chunk_frames must be at least 1")
+    to_stdout = args.output_dir == "-"
+    if to_stdout and not args.stream:
+        parser.error("--output_dir - (standard output) needs --stream")
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device=cuda but no CUDA device is available")
     if args.vocoder and args.waveglow:
@@ -232,16 +280,26 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     try:
         texts = read_texts(args)
-        output_dir = make_output_directory(args.output_dir)
+        output_dir = None if to_stdout else make_output_directory(args.output_dir)
         model, hparams = load_tacotron2(args.checkpoint, args.hparams, device)
         if args.griffin_lim_iters is not None:
             hparams.griffin_lim_iters = args.griffin_lim_iters
         vocoder = load_vocoder(vocoder_path, hparams, args.allow_legacy_pickle, args.sigma,
                                args.denoiser_strength, device)
         torch.manual_seed(args.seed)
-        utterances = synthesize(model, vocoder, hparams, texts, args.batch_size, args.max_chars)
+        if args.stream:
+            import streaming  # here: streaming.py imports this module
+
+            # every text is checked here, before any audio
+            streams = [streaming.synthesize_stream(model, vocoder, hparams, text, args.chunk_frames,
+                                                   args.max_chars) for text in texts]
+        else:
+            utterances = synthesize(model, vocoder, hparams, texts, args.batch_size, args.max_chars)
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"error: {error}") from None
+    if args.stream:
+        write_streams(streams, output_dir, args.prefix, hparams.sampling_rate)
+        return
     total_audio = total_seconds = 0.0
     for number, utterance in enumerate(utterances, start=1):
         stem = output_dir / f"{args.prefix}_{number:03d}"

@@ -17,8 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from inference import SILENCE_LOG_MEL, split_text
-from text import text_to_ids
+from inference import SILENCE_LOG_MEL, speakable_pieces
 from waveglow_vocoder import GriffinLimVocoder, WaveGlowVocoder
 from waveglow_vocoder.hifigan import Generator
 
@@ -291,22 +290,6 @@ class PostnetBlocks:
         return mels
 
 
-def text_pieces(text: str, hparams, max_chars: int = 200) -> list[Tensor]:
-    """Text -> the symbol ids (T_in,) of each piece inference.py would decode: split_text's pieces, leaving
-    out pieces with nothing to say in them (a lone "..."). ValueError if the text has nothing speakable."""
-    if not text.strip():
-        raise ValueError("empty text; nothing to say")
-    pieces = []
-    for piece in split_text(text, max_chars):
-        try:
-            pieces.append(text_to_ids(piece, hparams))
-        except ValueError:
-            pass
-    if not pieces:
-        text_to_ids(text, hparams)  # raises the error that names the text
-    return pieces
-
-
 def synthesize_stream(model, vocoder: nn.Module, hparams, text: str, chunk_frames: int = 32,
                       max_chars: int = 200, pause: float = 0.15,
                       seed: int | None = None) -> Iterator[np.ndarray]:
@@ -322,7 +305,9 @@ def synthesize_stream(model, vocoder: nn.Module, hparams, text: str, chunk_frame
         raise ValueError("the model is in training mode: call model.eval() first")
     if chunk_frames < 1 or pause < 0:
         raise ValueError(f"chunk_frames must be >= 1 and pause >= 0, got {chunk_frames} and {pause}")
-    pieces = text_pieces(text, hparams, max_chars)
+    if not text.strip():
+        raise ValueError("empty text; nothing to say")
+    pieces = [ids for _, ids in speakable_pieces(text, hparams, max_chars)]
     pause_frames = round(pause * hparams.sampling_rate / hparams.hop_length)
     chunks = _stream(model, vocoder_stream(vocoder, seed or 0), pieces, chunk_frames, pause_frames)
     return chunks if seed is None else _own_random_state(chunks, seed, next(model.parameters()).device)

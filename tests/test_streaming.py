@@ -4,6 +4,9 @@ every chunk size, WaveGlow given the same noise), Griffin-Lim's streamed audio i
 and has no clicks at chunk edges; seeds, interleaved streams and bad input."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -17,6 +20,7 @@ from layers import TacotronSTFT
 from model import Postnet, Tacotron2
 from waveglow_vocoder import GriffinLimVocoder, HiFiGANVocoder, WaveGlow, WaveGlowConfig, WaveGlowVocoder
 from waveglow_vocoder.hifigan import PRESETS, Generator
+from waveglow_vocoder.hifigan_checkpoint import save_hifigan
 
 
 def small_generator(preset: str, seed: int = 0) -> Generator:
@@ -139,21 +143,14 @@ def test_streamed_hifigan_equals_the_whole_synthesis(model_and_hparams, chunk_fr
     assert all(length == chunk_frames * 256 for length in lengths[:-1])
 
 
-def test_streamed_pieces_follow_each_other_with_inference_pause(model_and_hparams):
+def test_streamed_pieces_follow_each_other_as_inference_decodes_them_one_by_one(model_and_hparams):
     model, hparams = model_and_hparams
     vocoder = small_hifigan("v2")
-    text = "The first piece here. And the second one."
-    pieces = streaming.text_pieces(text, hparams, max_chars=25)
-    assert len(pieces) == 2
-    torch.manual_seed(11)
-    mels = []  # the reference: inference's decoding of each piece in turn, its pause, one vocoder pass
-    for ids in pieces:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mels.append(model.inference(ids.unsqueeze(0))[1][0])
-    pause = torch.full((80, round(0.3 * 22050 / 256)), inference.SILENCE_LOG_MEL)
-    expected = vocoder(torch.cat((mels[0], pause, mels[1]), dim=1).unsqueeze(0))[0].numpy()
+    text = "The first piece here. And the second one. A third."
+    assert len(inference.speakable_pieces(text, hparams, max_chars=25)) == 3
+    expected = whole(model, vocoder, hparams, text, seed=11, max_chars=25, pause=0.3)
     audio, _ = stream(model, vocoder, hparams, text, chunk_frames=4, max_chars=25, pause=0.3, seed=11)
+    assert len(audio) == (3 * 40 + 2 * round(0.3 * 22050 / 256)) * 256
     np.testing.assert_allclose(audio, expected, rtol=0, atol=1e-5)
 
 
@@ -276,3 +273,45 @@ def test_bad_input_is_refused_before_any_chunk(model_and_hparams):
         streaming.synthesize_stream(model, torch.nn.Linear(1, 1), hparams, "Text.")
     with pytest.raises(ValueError, match="training mode"):
         streaming.synthesize_stream(model.train(), vocoder, hparams, "Text.")
+
+
+@pytest.fixture
+def checkpoint(model_and_hparams, tmp_path):
+    """The tiny model as a file; a gate bias of -100 never stops it (the hparams cannot say 'never')."""
+    model, hparams = model_and_hparams
+    state_dict = dict(model.state_dict(), **{"decoder.gate_layer.linear_layer.bias": torch.tensor([-100.0])})
+    path = tmp_path / "checkpoint_1"
+    torch.save({"state_dict": state_dict, "hparams": dataclasses.asdict(hparams)}, path)
+    return path
+
+
+def run_inference(*args, cwd):
+    return subprocess.run([sys.executable, "inference.py", *map(str, args)], capture_output=True, cwd=cwd,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=180)
+
+
+def test_inference_stream_writes_the_wav_of_the_whole_synthesis(checkpoint, tmp_path, repo_root):
+    """One piece, the same seed, HiFi-GAN: the streamed file has the samples of the one written at the end."""
+    save_hifigan(tmp_path / "hifigan.pt", small_generator("v2"))
+    common = ("-c", checkpoint, "--vocoder", tmp_path / "hifigan.pt", "--text", "Streamed to a file.",
+              "--seed", "3")
+    for name, extra in (("whole", ()), ("streamed", ("--stream", "--chunk_frames", "8"))):
+        result = run_inference(*common, "-o", tmp_path / name, *extra, cwd=repo_root)
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert b"first audio after" in result.stdout and not (tmp_path / "streamed" / "utt_001.npy").exists()
+    whole_audio, _ = soundfile.read(tmp_path / "whole" / "utt_001.wav", dtype="int16")
+    streamed, rate = soundfile.read(tmp_path / "streamed" / "utt_001.wav", dtype="int16")
+    header = (tmp_path / "streamed" / "utt_001.wav").read_bytes()[:44]
+    assert int.from_bytes(header[40:44], "little") == 2 * len(streamed)  # the sizes set at the end
+    assert rate == 22050 and len(streamed) == len(whole_audio) == 40 * 256
+    assert np.abs(streamed.astype(int) - whole_audio).max() <= 1  # 16-bit rounding
+
+
+def test_inference_stream_to_standard_output_is_raw_pcm(checkpoint, repo_root):
+    result = run_inference("-c", checkpoint, "--stream", "-o", "-", "--text", "One. Two.", "--max_chars", "5",
+                           cwd=repo_root)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert len(result.stdout) == 2 * (2 * 40 + 13) * 256  # two pieces and a pause, nothing else
+    assert b"standard output:" in result.stderr
+    result = run_inference("-c", checkpoint, "-o", "-", "--text", "Hi.", cwd=repo_root)
+    assert result.returncode == 2 and b"needs --stream" in result.stderr
