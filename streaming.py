@@ -3,10 +3,9 @@
 The frames come from Tacotron2.inference_steps (the loop and dropout draws of Tacotron2.inference). The
 postnet runs on blocks of them with the frames its convolutions read on each side (Postnet.context), the
 vocoder on windows with its receptive field on each side, and a chunk holds only samples that no later frame
-can change.
-Long text is split and paused as inference.py does. Concatenated, the chunks are the whole synthesis: to float
-rounding with HiFi-GAN; with WaveGlow, given the same noise (drawn frame by frame from the stream's own
-generator); with Griffin-Lim, a close reconstruction of the same magnitudes (GriffinLimStream).
+can change. Long text is split and paused as inference.py does. Joined, the chunks are the whole synthesis:
+to float rounding with HiFi-GAN; with WaveGlow, given the same noise (drawn frame by frame from the stream's
+own generator); with Griffin-Lim, a reconstruction of the same magnitudes as close (GriffinLimStream).
 """
 
 import struct
