@@ -228,3 +228,15 @@ def test_the_page_plays_audio_in_headless_chromium(server_process):
         assert "First audio after" in browser.find_element("id", "status").text
     finally:
         browser.quit()
+
+
+def test_command_line_errors_are_clear(tmp_path):
+    with pytest.raises(SystemExit, match="checkpoint not found"):
+        serve.main(["-c", str(tmp_path / "missing.pt")])
+    model, hparams = tiny_model()
+    checkpoint = tmp_path / "tiny.pt"
+    torch.save({"state_dict": model.state_dict(), "hparams": dataclasses.asdict(hparams)}, checkpoint)
+    with pytest.raises(SystemExit, match="not a vocoder"):
+        serve.main(["-c", str(checkpoint), "--vocoder", str(checkpoint)])
+    with pytest.raises(SystemExit):
+        serve.main(["-c", str(checkpoint), "--chunk_frames", "2"])
