@@ -27,9 +27,9 @@ Modes, each measured in its own process (so that its peak memory is its own):
   each timed in alternation with ours.
 - stream: time to first audio and total time of streamed synthesis (streaming.py, `chunk_frames`) against
   inference.synthesize's (first audio = the whole), for a 20-word and a 60-word text (3 sentences of 20),
-  with HiFi-GAN V1 and V2 (random weights, as in vocoders) and Griffin-Lim. Random weights never stop: the
-  gate is off and every sentence decodes `frames_per_word` x 20 frames (33: LJ Speech's 17.2 words per 6.57 s
-  clip).
+  with HiFi-GAN V1 and V2 (random weights, as in vocoders) and Griffin-Lim (--vocoders picks). Random
+  weights never stop: the gate is off and every sentence decodes `frames_per_word` x 20 frames (33: LJ
+  Speech's 17.2 words per 6.57 s clip).
 - serve: serve.py's app in this process (HiFi-GAN V2) with 1, then 4 clients at once posting the 20-word
   text: time to the first audio bytes, and seconds of audio served per second.
 --reference_path times the decoder's straightforward loops over Decoder.step (nn.LSTMCell, autograd) instead
@@ -334,9 +334,9 @@ STREAM_SENTENCES = (
 )
 
 
-def _stream_setup(args, hparams, device):
+def _stream_setup(args, hparams, device, vocoder_names: tuple[str, ...]):
     """The LJ Speech-size model (random weights, the gate off: frames_per_word x 20 frames per sentence), the
-    texts by name, and the vocoders by name."""
+    texts by name, and the vocoders asked for (hifigan_v1, hifigan_v2, griffin_lim) by name."""
     from waveglow_vocoder import HiFiGANVocoder, load_vocoder
 
     model = build_model(args, hparams, device).eval()
@@ -344,10 +344,12 @@ def _stream_setup(args, hparams, device):
     model.decoder.max_decoder_steps = args.frames_per_word * 20
     texts = {"20 words": STREAM_SENTENCES[0], "60 words": " ".join(STREAM_SENTENCES)}
     vocoders = {}
-    for preset in ("v1", "v2"):  # weights of a trained generator's scale, as in the vocoders mode
-        generator = hifigan_generators(preset, hparams, None, False)[f"hifigan_{preset}"]
-        vocoders[f"hifigan_{preset}"] = HiFiGANVocoder(generator).to(device).eval()
-    vocoders["griffin_lim"] = load_vocoder(None, hparams, device=device)
+    for name in vocoder_names:
+        if name == "griffin_lim":
+            vocoders[name] = load_vocoder(None, hparams, device=device)
+        else:  # weights of a trained generator's scale, as in the vocoders mode
+            generator = hifigan_generators(name.removeprefix("hifigan_"), hparams, None, False)[name]
+            vocoders[name] = HiFiGANVocoder(generator).to(device).eval()
     return model, texts, vocoders
 
 
@@ -356,7 +358,9 @@ def bench_stream(args, hparams, device) -> dict:
     import inference
     import streaming
 
-    model, texts, vocoders = _stream_setup(args, hparams, device)
+    names = (("hifigan_v1", "hifigan_v2") if "hifigan" in args.vocoders else ()) + (
+        ("griffin_lim",) if "griffin_lim" in args.vocoders else ())
+    model, texts, vocoders = _stream_setup(args, hparams, device, names)
     results = {}
     for vocoder_name, vocoder in vocoders.items():
         for text_name, text in texts.items():
@@ -406,7 +410,7 @@ def bench_serve(args, hparams, device) -> dict:
 
     import serve
 
-    model, texts, vocoders = _stream_setup(args, hparams, device)
+    model, texts, vocoders = _stream_setup(args, hparams, device, ("hifigan_v2",))
     app = serve.create_app(serve.Server(model, vocoders["hifigan_v2"], hparams, max_streams=4,
                                         chunk_frames=args.chunk_frames))
     with socket.socket() as probe:
