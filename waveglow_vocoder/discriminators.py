@@ -35,6 +35,19 @@ def _norm(module: nn.Module, spectral: bool) -> nn.Module:
     return parametrizations.weight_norm(module)
 
 
+def _scores_and_feature_maps(convs: nn.ModuleList, conv_post: nn.Module,
+                             x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    """Both discriminators' stack: each conv then a leaky ReLU, then conv_post; every output is a feature
+    map. -> (scores flattened to (B, n), [feature maps])."""
+    feature_maps = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), LRELU_SLOPE)
+        feature_maps.append(x)
+    x = conv_post(x)
+    feature_maps.append(x)
+    return torch.flatten(x, 1), feature_maps
+
+
 class DiscriminatorP(nn.Module):
     """audio (B, 1, T) -> score (B, n), 6 feature maps (B, C, T', period); T is reflect-padded to a
     multiple of the period first. `divisor` narrows every layer (1: the reference's widths)."""
@@ -57,13 +70,7 @@ class DiscriminatorP(nn.Module):
         if length % self.period:
             x = F.pad(x, (0, self.period - length % self.period), "reflect")
         x = x.view(batch, channels, -1, self.period)  # column j holds samples j, j + p, j + 2p, ...
-        feature_maps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feature_maps.append(x)
-        x = self.conv_post(x)
-        feature_maps.append(x)
-        return torch.flatten(x, 1), feature_maps
+        return _scores_and_feature_maps(self.convs, self.conv_post, x)
 
 
 class MultiPeriodDiscriminator(nn.Module):
@@ -96,13 +103,7 @@ class DiscriminatorS(nn.Module):
         self.conv_post = _norm(nn.Conv1d(1024 // divisor, 1, 3, 1, padding=1), spectral)
 
     def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        feature_maps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feature_maps.append(x)
-        x = self.conv_post(x)
-        feature_maps.append(x)
-        return torch.flatten(x, 1), feature_maps
+        return _scores_and_feature_maps(self.convs, self.conv_post, x)
 
 
 class MultiScaleDiscriminator(nn.Module):
