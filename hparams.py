@@ -72,6 +72,7 @@ class HParams:
     encoder_kernel_size: int = 5
     encoder_n_convolutions: int = 3
     encoder_embedding_dim: int = 512
+    p_encoder_dropout: float = 0.5  # after each encoder conv (paper §2.2)
 
     # Decoder parameters
     n_frames_per_step: int = 1  # reduction factor r: frames predicted per decoder step
@@ -101,6 +102,7 @@ class HParams:
     postnet_embedding_dim: int = 512
     postnet_kernel_size: int = 5
     postnet_n_convolutions: int = 5
+    p_postnet_dropout: float = 0.5  # after each postnet conv, the last one too (the reference's layout)
 
     ################################
     # Optimization Hyperparameters #
@@ -173,8 +175,9 @@ class HParams:
              f"scheduled_sampling={self.scheduled_sampling} must be in [0, 1]"),
             (0.0 <= self.decoder_input_dropout < 1.0,
              f"decoder_input_dropout={self.decoder_input_dropout} must be in [0, 1)"),
-            (0.0 <= self.p_prenet_dropout < 1.0,
-             f"p_prenet_dropout={self.p_prenet_dropout} must be in [0, 1)"),
+            *((0.0 <= getattr(self, name) < 1.0, f"{name}={getattr(self, name)} must be in [0, 1)")
+              for name in ("p_prenet_dropout", "p_encoder_dropout", "p_postnet_dropout",
+                           "p_attention_dropout", "p_decoder_dropout")),
             (0.0 < self.gate_threshold < 1.0, f"gate_threshold={self.gate_threshold} must be in (0, 1)"),
             (self.cpu_inference_weights in ("float32", "float16", "int8"),
              f"cpu_inference_weights={self.cpu_inference_weights!r}; "

@@ -40,8 +40,9 @@ class Prenet(nn.Module):
 class Encoder(nn.Module):
     """n x (conv, batch norm, ReLU, dropout 0.5) then a bidirectional LSTM (paper §2.2)."""
 
-    def __init__(self, n_convolutions: int, embedding_dim: int, kernel_size: int):
+    def __init__(self, n_convolutions: int, embedding_dim: int, kernel_size: int, p_dropout: float = 0.5):
         super().__init__()
+        self.p_dropout = p_dropout
         self.convolutions = nn.ModuleList(
             nn.Sequential(ConvNorm(embedding_dim, embedding_dim, kernel_size, w_init_gain="relu"),
                           nn.BatchNorm1d(embedding_dim))
@@ -55,7 +56,7 @@ class Encoder(nn.Module):
         would alone."""
         padding = ~lengths_to_mask(lengths, x.size(2)).unsqueeze(1)  # (B, 1, T_in)
         for conv in self.convolutions:
-            x = F.dropout(F.relu(conv(x.masked_fill(padding, 0.0))), 0.5, self.training)
+            x = F.dropout(F.relu(conv(x.masked_fill(padding, 0.0))), self.p_dropout, self.training)
         total_length = x.size(2)
         x = x.transpose(1, 2)  # (B, T_in, C)
         # packing keeps the backward LSTM from reading padding before an utterance's last symbol
@@ -276,8 +277,10 @@ class Decoder(nn.Module):
 class Postnet(nn.Module):
     """n x (conv, batch norm), tanh on all but the last, dropout 0.5; predicts a residual (paper §2.2)."""
 
-    def __init__(self, n_mels: int, embedding_dim: int, kernel_size: int, n_convolutions: int):
+    def __init__(self, n_mels: int, embedding_dim: int, kernel_size: int, n_convolutions: int,
+                 p_dropout: float = 0.5):
         super().__init__()
+        self.p_dropout = p_dropout
         channels = [n_mels] + [embedding_dim] * (n_convolutions - 1) + [n_mels]
         gains = ["tanh"] * (n_convolutions - 1) + ["linear"]
         self.convolutions = nn.ModuleList(
@@ -293,7 +296,7 @@ class Postnet(nn.Module):
         last = len(self.convolutions) - 1
         for i, conv in enumerate(self.convolutions):
             x = conv(x if padding is None else x.masked_fill(padding, 0.0))
-            x = F.dropout(torch.tanh(x) if i < last else x, 0.5, self.training)
+            x = F.dropout(torch.tanh(x) if i < last else x, self.p_dropout, self.training)
         return x
 
     @property
@@ -326,7 +329,7 @@ class Tacotron2(nn.Module):
         bound = math.sqrt(3.0) * math.sqrt(2.0 / (hparams.n_symbols + hparams.symbols_embedding_dim))
         nn.init.uniform_(self.embedding.weight, -bound, bound)
         self.encoder = Encoder(hparams.encoder_n_convolutions, hparams.encoder_embedding_dim,
-                               hparams.encoder_kernel_size)
+                               hparams.encoder_kernel_size, hparams.p_encoder_dropout)
         self.decoder = Decoder(
             hparams.n_mel_channels, hparams.n_frames_per_step, hparams.encoder_embedding_dim,
             hparams.attention_dim, hparams.attention_rnn_dim, hparams.attention_location_n_filters,
@@ -334,7 +337,8 @@ class Tacotron2(nn.Module):
             hparams.max_decoder_steps, hparams.gate_threshold, hparams.p_attention_dropout,
             hparams.p_decoder_dropout, hparams.p_prenet_dropout)
         self.postnet = Postnet(hparams.n_mel_channels, hparams.postnet_embedding_dim,
-                               hparams.postnet_kernel_size, hparams.postnet_n_convolutions)
+                               hparams.postnet_kernel_size, hparams.postnet_n_convolutions,
+                               hparams.p_postnet_dropout)
         # The decoder and postnet work on standardised mels (mel - mean) / std, and the outputs are turned
         # back into log mels. Identity without statistics (the reference): then nothing changes, bit for
         # bit. Not in the state dict (which keeps the reference's layout): the hparams carry them.

@@ -150,6 +150,28 @@ def test_prenet_dropout_and_warm_up_follow_the_hparams(tiny_hparams):
         create_hparams("scheduled_sampling=1.5")
 
 
+@pytest.mark.parametrize("name", ["p_encoder_dropout", "p_postnet_dropout"])
+def test_encoder_and_postnet_dropout_follow_the_hparams(tiny_hparams, name):
+    """The reference's fixed 0.5 by default; 0 makes that stack deterministic in training mode."""
+    assert getattr(create_hparams(""), name) == 0.5
+    with pytest.raises(ValueError, match=name):
+        create_hparams(f"{name}=1.0")
+    text, text_lengths, mels, gates, mel_lengths = make_batch()
+    mask = lengths_to_mask(mel_lengths, mels.size(2))
+    def run(model):
+        if name == "p_encoder_dropout":
+            return model.encoder(model.embedding(text).transpose(1, 2), text_lengths)
+        return model.postnet(mels, mask)
+
+    outputs = {}
+    for p in (0.5, 0.0):
+        model = Tacotron2(dataclasses.replace(tiny_hparams, **{name: p})).train()
+        assert (model.encoder if name == "p_encoder_dropout" else model.postnet).p_dropout == p
+        torch.manual_seed(0)
+        outputs[p] = torch.equal(run(model), run(model))
+    assert outputs == {0.5: False, 0.0: True}
+
+
 @pytest.mark.parametrize("probability", [0.0, 1.0, 0.5])
 def test_scheduled_sampling_mixes_first_pass_predictions_into_the_decoder_inputs(tiny_hparams, probability):
     model = _deterministic(Tacotron2(tiny_hparams))
