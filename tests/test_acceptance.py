@@ -20,13 +20,12 @@ import pytest
 
 import evaluate
 
-# Thresholds of learning, not yet of a voice: an untrained model, and the former recipe after 30 to 60
-# minutes, score 0.96 to 1.0 free running (teacher forced too); this recipe measured 0.45 free running
-# and 0.26 teacher forced (seed 1234). The goal, free-running WER on training sentences within 0.10 of
-# the ceiling (the recordings' mels through Griffin-Lim, about 0.11), is not reached yet: the README's
-# "Making it speak" section has the measurements.
-TRAINING_MAX_WER = 0.70  # free running, 30 training sentences
-TEACHER_FORCED_MAX_WER = 0.50  # teacher forced, the same sentences
+# The goal of the recipe: free-running WER on training sentences within 0.10 of the ceiling (the
+# recordings' mels through Griffin-Lim, about 0.11); teacher forced too. Measured on one thread beside
+# another run (5768 iterations): 0.15 free running, 0.13 teacher forced, against a ceiling of 0.11. The
+# former recipe (the paper's dropouts) scored 0.45 to 0.75 free running here.
+TRAINING_MARGIN = 0.10  # free running, 30 training sentences, above the ceiling
+TEACHER_FORCED_MARGIN = 0.10  # teacher forced, the same sentences
 # Fine-tuning the shipped base on a voice it never heard: free-running WER at most this far above the
 # ceiling (the same recordings' mels through Griffin-Lim). Measured after 30 minutes on one thread:
 # 0.19 (training sentences) and 0.20 (unseen); the goals are 0.10 and 0.25. From scratch, unseen
@@ -80,8 +79,10 @@ def test_demo_recipe_speaks_after_30_minutes(tmp_path, repo_root):
               f"postnet MSE {results['postnet_mse']:.3f}")
         assert results["stop_rate"] == 1.0 and results["coverage"] >= 0.9
     wer, ceiling = figures["training"]
-    print(f"goal: training sentences within 0.10 of the ceiling: {wer:.3f} vs {ceiling + 0.10:.3f}")
-    assert wer <= TRAINING_MAX_WER and figures["training_teacher_forced"] <= TEACHER_FORCED_MAX_WER
+    print(f"goal: training sentences within {TRAINING_MARGIN} of the ceiling: {wer:.3f} vs "
+          f"{ceiling + TRAINING_MARGIN:.3f}")
+    assert wer <= ceiling + TRAINING_MARGIN
+    assert figures["training_teacher_forced"] <= ceiling + TEACHER_FORCED_MARGIN
 
 
 @pytest.mark.slow
