@@ -74,39 +74,63 @@ def waveglow_receptive_field(vocoder: WaveGlowVocoder) -> tuple[int, int]:
     return (kernel - 1 - first) // hop, last // hop
 
 
-class WindowedVocoder:
+class FrameWindows:
+    """The frame bookkeeping of a stream transformed window by window: blocks (C, k) are pushed in, and each
+    window holds up to `before` frames already emitted (context), the new frames, and `after` frames of
+    look-ahead that a later frame could still change; frames before that context are let go."""
+
+    def __init__(self, before: int, after: int):
+        self.before, self.after = before, after
+        self.blocks: list[Tensor] = []  # (C, k) blocks, frames start .. total - 1
+        self.start = self.total = self.emitted = 0
+
+    def push_block(self, block: Tensor) -> None:
+        self.blocks.append(block)
+        self.total += block.size(1)
+
+    def available(self, more: int = 0) -> int:
+        """Frames that `emit` would give now (with `more` frames pushed first)."""
+        return max(0, self.total + more - self.after - self.emitted)
+
+    def next_window(self, final: bool) -> tuple[Tensor, int, int] | None:
+        """-> (window (C, end - first), first, end): frames first .. end - 1, of which emitted .. end - 1 are
+        new (final=True: the stream has ended, no look-ahead held back); None when nothing is new."""
+        end = self.total if final else self.total - self.after
+        if end <= self.emitted:
+            return None
+        first = max(self.start, self.emitted - self.before)
+        return torch.cat(self.blocks, dim=1)[:, first - self.start :], first, end
+
+    def advance(self, window: Tensor, first: int, end: int) -> None:
+        """Frames up to `end` are emitted; keep only those later windows still read as context."""
+        self.emitted = end
+        keep = end - self.before - self.start
+        if keep > 0:
+            self.blocks, self.start = [window[:, end - self.before - first :]], self.start + keep
+
+
+class WindowedVocoder(FrameWindows):
     """A vocoder whose samples depend on `context` = (before, after) mel frames around their own (HiFi-GAN,
     WaveGlow): mel frames are pushed in, and `emit` vocodes a window of the frames that no later frame can
     change with their context (the utterance's true start and end have none) and returns their samples.
     run(mels (1, n_mels, W), first frame's index) -> (W * hop_length,) samples."""
 
     def __init__(self, run: Callable[[Tensor, int], Tensor], context: tuple[int, int], hop_length: int):
-        self.run, (self.before, self.after), self.hop_length = run, context, hop_length
-        self.frames: list[Tensor] = []  # (n_mels, k) blocks, frames `start`.. `total` - 1
-        self.start = self.total = self.emitted = 0
+        super().__init__(*context)
+        self.run, self.hop_length = run, hop_length
 
     def push(self, mels: Tensor) -> None:
         """mels (n_mels, k): the next frames of the log-mel stream."""
-        self.frames.append(mels)
-        self.total += mels.size(1)
-
-    def available(self, more: int = 0) -> int:
-        """Frames that `emit` would give now (with `more` frames pushed first)."""
-        return max(0, self.total + more - self.after - self.emitted)
+        self.push_block(mels)
 
     def emit(self, final: bool = False) -> np.ndarray:
         """The samples of every frame that is final now (final=True: the stream has ended), float32."""
-        end = self.total if final else self.total - self.after
-        if end <= self.emitted:
+        if (found := self.next_window(final)) is None:
             return np.zeros(0, np.float32)
-        window = torch.cat(self.frames, dim=1)  # frames start .. total - 1
-        first = max(self.start, self.emitted - self.before)
-        audio = self.run(window[None, :, first - self.start :], first)
+        window, first, end = found
+        audio = self.run(window[None], first)
         samples = audio[(self.emitted - first) * self.hop_length : (end - first) * self.hop_length]
-        self.emitted = end
-        keep = self.emitted - self.before - self.start  # the frames before these are no one's context now
-        if keep > 0:
-            self.frames, self.start = [window[:, keep:]], self.start + keep
+        self.advance(window, first, end)
         return samples.float().cpu().numpy()
 
 
@@ -138,7 +162,7 @@ class WaveGlowWindows:
         return audio.float().clamp(-1.0, 1.0)[0]
 
 
-class GriffinLimStream:
+class GriffinLimStream(FrameWindows):
     """GriffinLimVocoder on overlapping windows, in the manner of real-time iterative spectrogram inversion
     (RTISI-LA, Zhu et al. 2007): a window holds up to `before` frames already sent, the new frames and `after`
     frames of look-ahead; Griffin-Lim runs on it from the phases of the window before (random ones for new
@@ -154,7 +178,8 @@ class GriffinLimStream:
         if before < 1 or after < 4:
             raise ValueError(f"Griffin-Lim windows need before >= 1 and after >= 4 frames, got {before} and "
                              f"{after}")
-        self.vocoder, self.before, self.after = vocoder, before, after
+        super().__init__(before, after)
+        self.vocoder = vocoder
         stft = vocoder.stft
         device = stft.mel_basis.device
         window = torch.hann_window(stft.win_length, device=device)
@@ -162,29 +187,19 @@ class GriffinLimStream:
                               win_length=stft.win_length, window=window, center=True)
         self.hop_length = stft.hop_length
         self.generator = torch.Generator(device).manual_seed(seed)
-        self.magnitudes: list[Tensor] = []  # (n_freq, k) blocks, frames start .. total - 1
         self.angles: Tensor | None = None  # (n_freq, frames): the last window's phases, from its first frame
         self.angles_start = 0
         self.sent = torch.zeros(0, device=device)  # the last samples sent, before clipping
-        self.start = self.total = self.emitted = 0
 
     def push(self, mels: Tensor) -> None:
-        """mels (n_mels, k): the next frames of the log-mel stream."""
-        linear = self.vocoder.stft.mel_to_linear(mels.unsqueeze(0))[0]
-        self.magnitudes.append(linear)
-        self.total += mels.size(1)
-
-    def available(self, more: int = 0) -> int:
-        return max(0, self.total + more - self.after - self.emitted)
+        """mels (n_mels, k): the next frames of the log-mel stream, kept as linear magnitudes (n_freq, k)."""
+        self.push_block(self.vocoder.stft.mel_to_linear(mels.unsqueeze(0))[0])
 
     def emit(self, final: bool = False) -> np.ndarray:
         """The samples of every frame that is final now (final=True: the stream has ended), float32."""
-        end = self.total if final else self.total - self.after
-        if end <= self.emitted:
+        if (found := self.next_window(final)) is None:
             return np.zeros(0, np.float32)
-        linear = torch.cat(self.magnitudes, dim=1)
-        first = max(self.start, self.emitted - self.before)
-        linear = linear[:, first - self.start :]  # (n_freq, W)
+        linear, first, end = found  # (n_freq, W)
         angles = self._start_angles(first, linear.size(1))
         fixed = (self.emitted - first) * self.hop_length  # samples already sent, kept in every iteration
         signal, self.angles = self._griffin_lim(linear, angles, fixed)
@@ -192,10 +207,7 @@ class GriffinLimStream:
         stop = min((end - first) * self.hop_length, signal.size(0))  # at the end: (T - 1) * hop samples
         new = signal[fixed:stop]
         self.sent = torch.cat((self.sent, new))[-self.before * self.hop_length :]
-        self.emitted = end
-        keep = end - self.before - self.start
-        if keep > 0:
-            self.magnitudes, self.start = [linear[:, end - self.before - first :]], self.start + keep
+        self.advance(linear, first, end)
         scale = 1.0
         if self.vocoder.power != 1.0:  # GriffinLimVocoder's level correction, here per window
             scale = float(linear.norm() / (linear**self.vocoder.power).norm().clamp(min=1e-8))
@@ -206,7 +218,7 @@ class GriffinLimStream:
 
     def _start_angles(self, first: int, n_frames: int) -> Tensor:
         """The previous window's phases for the frames it held, random ones for the new frames."""
-        n_freq = self.magnitudes[0].size(0)
+        n_freq = self.blocks[0].size(0)
         known = torch.zeros(n_freq, 0, device=self.sent.device)
         if self.angles is not None:
             known = self.angles[:, first - self.angles_start :]
@@ -256,36 +268,25 @@ def vocoder_stream(vocoder: nn.Module, seed: int = 0) -> WindowedVocoder | Griff
     return WindowedVocoder(run, (before + HIFIGAN_MARGIN, after + HIFIGAN_MARGIN), generator.hop_length)
 
 
-class PostnetBlocks:
+class PostnetBlocks(FrameWindows):
     """One utterance's decoder steps in, its postnet log mels out as soon as they are exact: a frame once
     `postnet.context` more frames follow it (or the utterance has ended)."""
 
     def __init__(self, model):
-        self.model, self.context = model, model.postnet.context
-        self.frames: list[Tensor] = []  # (n_mels, r) decoder frames, start .. total - 1
-        self.start = self.total = self.done = 0
+        super().__init__(model.postnet.context, model.postnet.context)
+        self.model = model
 
     def add(self, step_mel: Tensor) -> None:
         """A DecoderStep's mel (1, n_mels * r)."""
-        self.frames.append(step_mel.view(-1, self.model.n_mel_channels).t())
-        self.total += self.frames[-1].size(1)
-
-    def ready(self) -> int:
-        """Frames that `take` would give now."""
-        return max(0, self.total - self.context - self.done)
+        self.push_block(step_mel.view(-1, self.model.n_mel_channels).t())
 
     def take(self, final: bool = False) -> Tensor:
         """Postnet log mels (n_mels, k) of the frames exact now (final=True: the utterance has ended)."""
-        end = self.total if final else self.total - self.context
-        if end <= self.done:
-            return self.frames[0].new_zeros(self.model.n_mel_channels, 0)
-        first = max(self.start, self.done - self.context)
-        window = torch.cat(self.frames, dim=1)[:, first - self.start :]
-        mels = self.model.postnet_mels(window.unsqueeze(0))[0, :, self.done - first : end - first]
-        self.done = end
-        keep = end - self.context - first  # earlier frames are context no more
-        if keep > 0:
-            self.frames, self.start = [window[:, keep:]], first + keep
+        if (found := self.next_window(final)) is None:
+            return self.blocks[0].new_zeros(self.model.n_mel_channels, 0)
+        window, first, end = found
+        mels = self.model.postnet_mels(window.unsqueeze(0))[0, :, self.emitted - first : end - first]
+        self.advance(window, first, end)
         return mels
 
 
@@ -324,7 +325,7 @@ def _stream(model, stream, pieces: list[Tensor], chunk_frames: int,
         for step in model.inference_steps(ids.unsqueeze(0).to(device)):
             postnet.add(step.mel)
             # run the postnet only when the vocoder can then send a whole chunk
-            if stream.available(postnet.ready()) >= chunk_frames:
+            if stream.available(postnet.available()) >= chunk_frames:
                 stream.push(postnet.take())
                 yield stream.emit()
         if not bool(step.done.all()):
