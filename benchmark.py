@@ -58,7 +58,8 @@ from pathlib import Path
 import torch
 
 from hparams import create_hparams
-from model import Tacotron2, Tacotron2Loss
+from loss_function import Tacotron2Loss
+from model import Tacotron2
 
 
 def synthetic_batch(batch_size: int, text_length: int, mel_length: int, n_mels: int, r: int, device):

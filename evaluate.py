@@ -35,7 +35,7 @@ from checkpoint import load_tacotron2
 from data_utils import TextMelCollate, TextMelLoader, load_wav
 from inference import decode
 from layers import lengths_to_mask
-from model import Tacotron2Loss, alignment_metrics, per_step_targets
+from loss_function import Tacotron2Loss, alignment_metrics, per_step_targets
 from waveglow_vocoder import GriffinLimVocoder, HiFiGANVocoder, load_vocoder
 
 MCD_CONSTANT = 10.0 * math.sqrt(2.0) / math.log(10.0)  # dB per unit of cepstral Euclidean distance

@@ -34,7 +34,8 @@ from data_utils import TextMelCollate, TextMelLoader, check_filelist, prepare_fi
 from evaluate import ValidationIntelligibility
 from hparams import HParams, create_hparams, diff_from_defaults
 from logger import Tacotron2Logger, save_alignment_png
-from model import Tacotron2, Tacotron2Loss, alignment_metrics, per_step_targets
+from loss_function import Tacotron2Loss, alignment_metrics, per_step_targets
+from model import Tacotron2
 from training import TrainingDiverged, backward_and_step, learning_rate_at
 from waveglow_vocoder import load_vocoder
 

@@ -16,7 +16,8 @@ import torch.multiprocessing as mp
 
 import distributed
 import train
-from model import Tacotron2, Tacotron2Loss
+from loss_function import Tacotron2Loss
+from model import Tacotron2
 from test_model import make_batch
 from test_train import _hparams_string
 

@@ -12,7 +12,8 @@ import torch
 import hparams as hparams_module
 import model as model_module
 from layers import lengths_to_mask
-from model import Attention, Tacotron2, Tacotron2Loss, alignment_metrics
+from loss_function import Tacotron2Loss, alignment_metrics
+from model import Attention, Tacotron2
 
 T_OUT = 24  # a multiple of r = 1, 2, 3
 

@@ -13,7 +13,8 @@ import train
 from data_utils import TextMelLoader, mel_statistics
 from hparams import create_hparams
 from layers import lengths_to_mask
-from model import Tacotron2, Tacotron2Loss
+from loss_function import Tacotron2Loss
+from model import Tacotron2
 from test_model import T_OUT, make_batch
 
 

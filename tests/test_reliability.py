@@ -17,7 +17,8 @@ import torch
 import inference
 import train
 import waveglow_vocoder.train as waveglow_train
-from model import Tacotron2, Tacotron2Loss
+from loss_function import Tacotron2Loss
+from model import Tacotron2
 from test_train import ONE_THREAD, _hparams_string, _train
 from training import TrainingDiverged
 from waveglow_vocoder import GriffinLimVocoder, WaveGlowLoss, load_waveglow, save_waveglow
