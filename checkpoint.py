@@ -159,11 +159,14 @@ def export_model(source: str | Path, destination: str | Path, note: str = "") ->
     """A training checkpoint -> a release file: float32 weights, hparams (mel statistics included), the
     iteration and a note, without the optimizer's state (two thirds of a training checkpoint) or the
     RNG and loader state. It loads with load_tacotron2 and warm-starts train.py like the original.
-    Written atomically; returns its SHA-256."""
+    The training machine's own folders (data_root, mel_cache_dir) go back to their defaults: they
+    describe where that machine kept its files, not the model. Written atomically; returns its SHA-256."""
     checkpoint = read_checkpoint(source)
     if "hparams" not in checkpoint:
         raise ValueError(f"{source}: has no hparams; export a checkpoint written by this repo's train.py")
     model, hparams = load_tacotron2(source)  # proves the weights fit their hparams before shipping them
+    defaults = HParams()
+    hparams = dataclasses.replace(hparams, data_root=defaults.data_root, mel_cache_dir=defaults.mel_cache_dir)
     release = {"state_dict": model.state_dict(), "hparams": dataclasses.asdict(hparams),
                "iteration": int(checkpoint.get("iteration", 0)), "note": note}
     atomic_write(Path(destination), lambda handle: torch.save(release, handle))

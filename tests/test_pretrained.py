@@ -38,7 +38,8 @@ def _batch(hparams):
 
 def test_export_drops_the_optimizer_and_keeps_weights_and_hparams(tiny_hparams, tmp_path):
     hparams = dataclasses.replace(tiny_hparams, mel_normalization="per_channel", mel_mean=[-5.0] * 80,
-                                  mel_std=[2.0] * 80)
+                                  mel_std=[2.0] * 80, data_root=str(tmp_path / "corpus"),
+                                  mel_cache_dir=str(tmp_path / "cache"))
     source = _training_checkpoint(hparams, tmp_path / "checkpoint_7")
     digest = export_model(tmp_path / "checkpoint_7", tmp_path / "release.pt", note="made by a test")
 
@@ -48,6 +49,8 @@ def test_export_drops_the_optimizer_and_keeps_weights_and_hparams(tiny_hparams, 
     assert set(release) == {"state_dict", "hparams", "iteration", "note"}
     assert release["iteration"] == 7 and release["note"] == "made by a test"
     assert release["hparams"]["mel_mean"] == [-5.0] * 80
+    # the training machine's folders are not part of the model
+    assert release["hparams"]["data_root"] == "" and release["hparams"]["mel_cache_dir"] == ".mel_cache"
     model, loaded = load_tacotron2(tmp_path / "release.pt")
     assert loaded.mel_std == [2.0] * 80
     for name, value in source.state_dict().items():
