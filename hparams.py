@@ -244,7 +244,8 @@ PRESETS["base"] = dict(
     lr_decay_steps=15000,
     min_learning_rate=1e-4,
     epochs=100000,
-    # the paper's dropouts, with which the shipped base was trained (3 hours of speech need them more)
+    # the paper's dropouts, with which the shipped base was trained to iteration 30,563; the light dropout
+    # then took it nearer its ceiling (pretrained/README.md has both steps and the figures)
     p_encoder_dropout=0.5,
     p_postnet_dropout=0.5,
     p_attention_dropout=0.1,

@@ -6,7 +6,8 @@ on. This script makes a corpus large enough to train a base model that other voi
 fine-tuned from: `sentence_bank.base_sentences(N, seed)` (4000 sentences by default:
 3.1 hours of speech, 205 MB, made in about 30 s on 2 cores; the shipped base model's corpus), each
 spoken once, by one of the `--voices`, dealt round robin. The default is flite's `kal16` alone, so
-that `rms` and `awb` stay unheard for fine-tuning tests (and `slt`, `kal` for evaluation). It reuses
+that `rms` and `awb` stay unheard for fine-tuning tests (and `slt`, `kal` for evaluation); three
+voices in its place did no better after fine-tuning (README, "Your own voice"). It reuses
 make_demo_corpus.py's synthesis, trimming and metadata, and writes:
 
     base_corpus/wavs/BASE-00001.flac ...   22050 Hz, mono, 16-bit FLAC, 75 ms of silence at each end
