@@ -26,13 +26,13 @@ import evaluate
 # former recipe (the paper's dropouts) scored 0.45 to 0.75 free running here.
 TRAINING_MARGIN = 0.10  # free running, 30 training sentences, above the ceiling
 TEACHER_FORCED_MARGIN = 0.10  # teacher forced, the same sentences
-# Fine-tuning the shipped base on a voice it never heard: free-running WER at most this far above the
-# ceiling (the same recordings' mels through Griffin-Lim). Measured after 30 minutes on one thread by
-# hand with the light-dropout finetune preset: 0.05 (training sentences) and 0.10 (unseen); the goals
-# are 0.10 and 0.25; the former preset, through this test: 0.22 and 0.24. From scratch, unseen
-# sentences stay near 0.6 to 1.0, so these margins still fail a base that does not help.
-FINETUNE_TRAINING_MARGIN = 0.30
-FINETUNE_UNSEEN_MARGIN = 0.30
+# Fine-tuning the shipped base on a voice it never heard: the goal itself, free-running WER within 0.10
+# of the ceiling (the same recordings' mels through Griffin-Lim) on training sentences and within 0.25
+# on unseen ones. Measured through this test with base v2, one thread beside other runs (7391
+# iterations): 0.345 against 0.325 and 0.450 against 0.408. From scratch, unseen sentences stay near
+# 0.6 to 1.0, so a base that does not help fails.
+FINETUNE_TRAINING_MARGIN = 0.10
+FINETUNE_UNSEEN_MARGIN = 0.25
 
 
 def _train_for(minutes: float, arguments: list[str], tmp_path, repo_root) -> str:
